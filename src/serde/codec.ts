@@ -1,0 +1,31 @@
+import type { Type } from 'avsc';
+
+/** An Avro schema as JSON (what a `.avsc` file or a registry holds). */
+export type AvroSchemaJSON =
+  | string
+  | readonly AvroSchemaJSON[]
+  | { readonly type: AvroSchemaJSON; readonly [attribute: string]: unknown };
+
+/** What the registry layer needs to frame, register and resolve an Avro-typed value. */
+export interface AvroCodecInfo {
+  /** The full, self-contained schema, as a registry would store it. */
+  readonly schema: AvroSchemaJSON;
+  /** The reader type; decoding through it yields the generated classes. */
+  readonly type: Type;
+}
+
+/**
+ * Turns values of one type into bytes and back. Topic bindings carry one for the key and one for
+ * the value; the transport only ever sees bytes.
+ */
+export interface Codec<T> {
+  /** A short name for errors and docs: `string`, `bytes`, `avro:long`, `com.acme.Order`. */
+  readonly name: string;
+  encode(value: T): Buffer;
+  /** Throws on bytes that are not a valid encoding (truncated, trailing data, bad tag). */
+  decode(buffer: Buffer): T;
+  /** Present when the bytes are Avro, so the registry layer can frame and resolve them. */
+  readonly avro?: AvroCodecInfo;
+}
+
+export type InferCodec<TCodec> = TCodec extends Codec<infer T> ? T : never;
