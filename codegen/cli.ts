@@ -1,7 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
+import { isSchemaError, type SchemaError } from '../src/errors.js';
+import { generate, type GeneratedFile, type GenerateOptions } from './generate.js';
+import type { SourceFile } from './resolve.js';
 
+/**
+ * `mephisto codegen`: flags and file I/O around the pure `generate`.
+ *
+ * Exit codes: 0 done (or up to date with --check), 1 --check found stale, missing or extra files,
+ * 2 bad input (every problem listed, each with its file and place; nothing written).
+ */
 export function registerCodegenCommand(program: Command): void {
-  program.command('codegen').description('Generate TypeScript from Avro schemas').action(() => {
-    throw new Error('not yet');
+  program
+    .command('codegen')
+    .description('Generate TypeScript models and topic bindings from Avro schemas')
+    .option('--schemas <dir>', 'directory of .avsc files (read recursively) and topics.json', 'schemas')
+    .option('--out <dir>', 'output directory (replaced as a whole)', 'generated')
+    .option('--manifest <file>', 'topic manifest (default: <schemas>/topics.json when it exists)')
+    .option('--long <mode>', 'TypeScript type of Avro long: number (an error past 2^53) or bigint', 'number')
+    .option('--check', 'regenerate in memory and exit 1 if --out differs (stale, missing or extra files)')
+    .option('--watch', 'regenerate whenever a schema changes; report errors without exiting')
+    .action(async (flags: CodegenFlags) => {
+      process.exitCode = await runCodegen(flags);
+    });
+}
+
+export interface CodegenFlags {
+  readonly schemas: string;
+  readonly out: string;
+  readonly manifest?: string;
+  readonly long: string;
+  readonly check?: boolean;
+  readonly watch?: boolean;
+}
+
+export interface CodegenIO {
+  readonly log: (line: string) => void;
+  readonly error: (line: string) => void;
+}
+
+const consoleIO: CodegenIO = { log: (line) => console.log(line), error: (line) => console.error(line) };
+
+export async function runCodegen(flags: CodegenFlags, io: CodegenIO = consoleIO): Promise<number> {
+  if (flags.long !== 'number' && flags.long !== 'bigint') {
+    io.error(`--long: expected "number" or "bigint", got "${flags.long}"`);
+    return 2;
+  }
+  if (flags.check && flags.watch) {
+    io.error('--check and --watch cannot be used together');
+    return 2;
+  }
+  const options: GenerateOptions = { long: flags.long };
+  if (flags.watch) return watch(flags, options, io);
+  return runOnce(flags, options, io);
+}
+
+function runOnce(flags: CodegenFlags, options: GenerateOptions, io: CodegenIO): number {
+  let files: GeneratedFile[];
+  try {
+    files = generate(readInput(flags), options);
+  } catch (error) {
+    if (isSchemaError(error)) {
+      reportProblems(error, io);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (flags.check) return check(flags.out, files, io);
+  writeAtomically(flags.out, files);
+  io.log(`mephisto codegen: wrote ${files.length} files to ${flags.out}`);
+  return 0;
+}
+
+function reportProblems(error: SchemaError, io: CodegenIO): void {
+  io.error(`mephisto codegen: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}; nothing written`);
+  for (const problem of error.problems) io.error(`  ${problem.file}: ${problem.path}: ${problem.message}`);
+}
+
+class InputError extends Error {}
+
+/** Every `.avsc` under the schema directory (sorted, `/`-separated paths) and the manifest. */
+export function readInput(flags: Pick<CodegenFlags, 'schemas' | 'manifest'>): { schemas: SourceFile[]; manifest?: SourceFile } {
+  const root = resolve(flags.schemas);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new InputError(`--schemas: ${flags.schemas} is not a directory; pass the directory that holds your .avsc files`);
+  }
+  const schemas = listFiles(root)
+    .filter((path) => path.endsWith('.avsc'))
+    .map((path) => ({ path: toPosix(relative(root, path)), text: readFileSync(path, 'utf8') }));
+  const manifestPath = flags.manifest === undefined ? join(root, 'topics.json') : resolve(flags.manifest);
+  if (flags.manifest !== undefined && !existsSync(manifestPath)) throw new InputError(`--manifest: ${flags.manifest} does not exist`);
+  const manifest = existsSync(manifestPath)
+    ? { path: toPosix(relative(root, manifestPath)), text: readFileSync(manifestPath, 'utf8') }
+    : undefined;
+  return manifest === undefined ? { schemas } : { schemas, manifest };
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(path));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+const toPosix = (path: string) => path.split(sep).join('/');
+
+/** Compares the output directory with what would be generated; names every difference. */
+export function check(out: string, files: readonly GeneratedFile[], io: CodegenIO): number {
+  const root = resolve(out);
+  const existing = existsSync(root) ? listFiles(root).map((path) => toPosix(relative(root, path))) : [];
+  const wanted = new Map(files.map((file) => [file.path, file.content]));
+  const problems: string[] = [];
+  for (const [path, content] of wanted) {
+    const full = join(root, path);
+    if (!existsSync(full)) problems.push(`missing: ${join(out, path)}`);
+    else if (readFileSync(full, 'utf8') !== content) problems.push(`stale: ${join(out, path)}`);
+  }
+  for (const path of existing) if (!wanted.has(path)) problems.push(`extra: ${join(out, path)}`);
+  if (problems.length === 0) {
+    io.log(`mephisto codegen --check: ${out} is up to date (${files.length} files)`);
+    return 0;
+  }
+  io.error(`mephisto codegen --check: ${out} is out of date; run \`npx mephisto codegen\`:`);
+  for (const problem of problems.sort()) io.error(`  ${problem}`);
+  return 1;
+}
+
+/**
+ * Writes the whole output into a fresh sibling directory, then swaps it in with renames, so the
+ * output directory is always either the old or the new generation, never half of each.
+ */
+export function writeAtomically(out: string, files: readonly GeneratedFile[]): void {
+  const root = resolve(out);
+  const parent = dirname(root);
+  mkdirSync(parent, { recursive: true });
+  const suffix = randomBytes(4).toString('hex');
+  const staging = join(parent, `.${basename(root)}.new-${suffix}`);
+  const previous = join(parent, `.${basename(root)}.old-${suffix}`);
+  try {
+    for (const file of files) {
+      const path = join(staging, file.path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, file.content);
+    }
+    mkdirSync(staging, { recursive: true });
+    if (existsSync(root)) renameSync(root, previous);
+    renameSync(staging, root);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (existsSync(previous) && !existsSync(root)) renameSync(previous, root);
+    throw error;
+  }
+  rmSync(previous, { recursive: true, force: true });
+}
+
+async function watch(flags: CodegenFlags, options: GenerateOptions, io: CodegenIO): Promise<number> {
+  const { watch: watchFiles } = await import('chokidar');
+  let timer: NodeJS.Timeout | undefined;
+  const run = () => {
+    try {
+      const status = runOnce(flags, options, io);
+      if (status === 0) io.log('mephisto codegen: watching for changes (Ctrl-C to stop)');
+    } catch (error) {
+      io.error(`mephisto codegen: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  run();
+  const watched = [resolve(flags.schemas), ...(flags.manifest === undefined ? [] : [resolve(flags.manifest)])];
+  const watcher = watchFiles(watched, { ignoreInitial: true });
+  watcher.on('all', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 100);
   });
+  watcher.on('error', (error) => io.error(`mephisto codegen: watch error: ${String(error)}`));
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void watcher.close().then(done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
 }

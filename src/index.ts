@@ -2,3 +2,79 @@
 export * from './errors.js';
 export * from './serde/index.js';
 export type { ModelClass, InferModel } from './avro/model.js';
+export {
+  openRegistry,
+  registryWireFormat,
+  MemoryRegistry,
+  HttpRegistry,
+  topicNameStrategy,
+  recordNameStrategy,
+  topicRecordNameStrategy,
+  explainIncompatibility,
+} from './registry/index.js';
+export type {
+  SchemaRegistry,
+  SchemaReference,
+  RegisteredSchema,
+  CompatibilityLevel,
+  CompatibilityResult,
+  OpenRegistryOptions,
+  HttpRegistryOptions,
+  RegistryCredentials,
+  RegistryWireFormatOptions,
+  SubjectNameStrategy,
+  SubjectNameStrategyOption,
+} from './registry/index.js';
+export {
+  App,
+  Agent,
+  Stream,
+  StreamSource,
+  Topic,
+  Channel,
+  SimulatedClock,
+  systemClock,
+  runWorker,
+} from './app/index.js';
+export type {
+  AppSettings,
+  AgentOptions,
+  AgentHandler,
+  AgentSource,
+  AskOptions,
+  ErrorPolicy,
+  InferAgentOutput,
+  InferHandlerOutput,
+  Event,
+  EventContext,
+  TakeOptions,
+  GroupByOptions,
+  Processor,
+  Message,
+  Sink,
+  SendTarget,
+  Clock,
+  TimerOptions,
+  CrontabOptions,
+} from './app/index.js';
+export { consoleLogger, silentLogger, memoryLogger } from './logging.js';
+export type { Logger, LogLevel, MemoryLogger } from './logging.js';
+export { openTransport, registerTransport, MemoryBroker, MemoryTransport, murmur2, partitionForKey } from './transport/index.js';
+export type {
+  Transport,
+  TransportFactory,
+  TransportOptions,
+  Admin,
+  Producer,
+  Consumer,
+  ConsumerHandlers,
+  ConsumerOptions,
+  ConsumerRecord,
+  ProducerRecord,
+  RecordBatch,
+  RecordHeaders,
+  RecordMetadata,
+  TopicPartition,
+  TopicPartitionOffset,
+  Transaction,
+} from './transport/index.js';

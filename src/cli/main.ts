@@ -12,6 +12,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const registrations = await Promise.all([
     import('../../codegen/cli.js').then((m) => m.registerCodegenCommand),
+    import('./schemas.js').then((m) => m.registerSchemasCommand),
   ]);
   for (const register of registrations) register(program);
 

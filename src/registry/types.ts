@@ -1,3 +1,4 @@
+import type { Type } from 'avsc';
 import type { AvroSchemaJSON } from '../serde/codec.js';
 
 /** A reference from one registered schema to a named type registered under another subject. */
@@ -36,14 +37,35 @@ export interface CompatibilityResult {
  * tests) and `http(s)://` (Confluent REST, also Apicurio's ccompat API).
  */
 export interface SchemaRegistry {
-  /** Registers (or finds) a schema under a subject; idempotent for an identical schema. */
+  /**
+   * Registers (or finds) a schema under a subject; idempotent for an identical schema. Rejects with
+   * a `SchemaIncompatibleError` when the subject's compatibility level forbids it.
+   */
   register(subject: string, schema: AvroSchemaJSON, references?: readonly SchemaReference[]): Promise<RegisteredSchema>;
-  /** The writer schema with this id, references resolved into a self-contained schema. */
+  /** The version of the subject holding exactly this schema, or undefined: never registers. */
+  lookup(subject: string, schema: AvroSchemaJSON, references?: readonly SchemaReference[]): Promise<RegisteredSchema | undefined>;
+  /**
+   * The writer schema with this id, references resolved into a self-contained schema. Rejects with
+   * a `RegistryError` (status 404) for an unknown id.
+   */
   getById(id: number): Promise<AvroSchemaJSON>;
+  /**
+   * Optional: the writer schema with this id as an avsc type, parsed and cached by the driver. The
+   * wire format prefers it to `getById` when present. Only fit for reading data: avsc keeps what
+   * decoding needs and drops docs, enum defaults and logical-type attributes.
+   */
+  getWriterType?(id: number): Promise<Type>;
   getLatest(subject: string): Promise<RegisteredSchema>;
   getVersion(subject: string, version: number): Promise<RegisteredSchema>;
   listSubjects(): Promise<readonly string[]>;
-  checkCompatibility(subject: string, schema: AvroSchemaJSON): Promise<CompatibilityResult>;
+  /** The subject's version numbers, ascending. */
+  listVersions(subject: string): Promise<readonly number[]>;
+  /**
+   * Whether the subject would accept this schema under its compatibility level (against the latest
+   * version, or every version for the transitive levels). A subject without versions accepts any.
+   */
+  checkCompatibility(subject: string, schema: AvroSchemaJSON, references?: readonly SchemaReference[]): Promise<CompatibilityResult>;
+  /** The subject's level, or the global one when the subject has none (or no subject is given). */
   getCompatibility(subject?: string): Promise<CompatibilityLevel>;
   setCompatibility(level: CompatibilityLevel, subject?: string): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,87 @@
+import type { Field, NamedType, SchemaSet, TypeRef } from '../model.js';
+
+/**
+ * Avro schema JSON written back from the model, in a stable form: names are full names, attributes
+ * in a fixed order, each named type defined where it first appears and referenced by full name
+ * after. Docs, aliases, defaults, orders and logical types are kept: they are part of the schema.
+ */
+export class SchemaWriter {
+  readonly #set: SchemaSet;
+  readonly #defined: Set<string>;
+
+  constructor(set: SchemaSet, defined: Set<string> = new Set()) {
+    this.#set = set;
+    this.#defined = defined;
+  }
+
+  /** A named type's schema, self-contained when the writer starts fresh. */
+  named(fullName: string, namespace = ''): unknown {
+    return this.type({ kind: 'named', fullName }, namespace);
+  }
+
+  type(ref: TypeRef, namespace: string): unknown {
+    switch (ref.kind) {
+      case 'primitive': {
+        if (ref.logicalType === undefined) return ref.name;
+        return { type: ref.name, logicalType: ref.logicalType, ...ref.attributes };
+      }
+      case 'array':
+        return { type: 'array', items: this.type(ref.items, namespace) };
+      case 'map':
+        return { type: 'map', values: this.type(ref.values, namespace) };
+      case 'union':
+        return ref.branches.map((branch) => this.type(branch, namespace));
+      case 'named': {
+        if (this.#defined.has(ref.fullName)) return ref.fullName;
+        this.#defined.add(ref.fullName);
+        return this.definition(this.#set.byName.get(ref.fullName)!, namespace);
+      }
+    }
+  }
+
+  definition(type: NamedType, namespace: string): unknown {
+    const head: Record<string, unknown> = { type: type.kind === 'record' && type.isError ? 'error' : type.kind, name: type.fullName };
+    // A null-namespace type inside a namespaced one must say so, or its name would be qualified.
+    if (type.namespace === '' && namespace !== '') head.namespace = '';
+    if (type.doc !== undefined) head.doc = type.doc;
+    if (type.aliases.length > 0) head.aliases = type.aliases;
+    switch (type.kind) {
+      case 'enum':
+        return { ...head, symbols: type.symbols, ...(type.default === undefined ? {} : { default: type.default }) };
+      case 'fixed':
+        return { ...head, size: type.size, ...(type.logicalType === undefined ? {} : { logicalType: type.logicalType, ...type.attributes }) };
+      case 'record':
+        return { ...head, fields: type.fields.map((field) => this.field(field, type.namespace)) };
+    }
+  }
+
+  field(field: Field, namespace: string): unknown {
+    return {
+      name: field.name,
+      type: this.type(field.type, namespace),
+      ...(field.doc === undefined ? {} : { doc: field.doc }),
+      ...(field.default === undefined ? {} : { default: field.default.json }),
+      ...(field.order === undefined ? {} : { order: field.order }),
+      ...(field.aliases.length === 0 ? {} : { aliases: field.aliases }),
+    };
+  }
+}
+
+/**
+ * Every named type of the set as a list of definitions for one shared registry: each type is
+ * defined once, where first met, so that references across files (even cycles) resolve.
+ */
+export function registryDefinitions(set: SchemaSet): unknown[] {
+  const defined = new Set<string>();
+  const writer = new SchemaWriter(set, defined);
+  const definitions: unknown[] = [];
+  for (const type of set.types) {
+    if (!defined.has(type.fullName)) definitions.push(writer.named(type.fullName));
+  }
+  return definitions;
+}
+
+/** JSON as a TypeScript expression (the writer indents its lines to where it is written). */
+export function jsonLiteral(json: unknown): string {
+  return JSON.stringify(json, null, 2);
+}

@@ -1,0 +1,90 @@
+/**
+ * App settings: given in code, or taken from environment variables, or defaults, in that order.
+ *
+ * | setting          | environment variable       | default                  |
+ * | ---------------- | -------------------------- | ------------------------ |
+ * | broker           | MEPHISTO_BROKER            | `memory://`              |
+ * | registry         | MEPHISTO_REGISTRY          | none (plain codec bytes) |
+ * | store            | MEPHISTO_STORE             | `memory://`              |
+ * | dataDir          | MEPHISTO_DATA_DIR          | `.mephisto/<app id>`     |
+ * | logLevel         | MEPHISTO_LOG_LEVEL         | `info`                   |
+ * | topicPartitions  | MEPHISTO_TOPIC_PARTITIONS  | 8                        |
+ * | commitInterval   | MEPHISTO_COMMIT_INTERVAL   | 1000 (ms)                |
+ */
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { consoleLogger, isLogLevel, type LogLevel, type Logger } from '../logging.js';
+import type { SchemaRegistry } from '../registry/types.js';
+import type { Transport } from '../transport/types.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+
+export interface AppSettings {
+  /** `memory://[name]` (embedded) or `kafka://host:port[,host:port]`, or a Transport. */
+  readonly broker?: string | Transport;
+  /** `memory://` or `http(s)://...` of a Confluent-compatible registry, or a SchemaRegistry. */
+  readonly registry?: string | SchemaRegistry;
+  /** Where tables keep state: `memory://` or `level://`. */
+  readonly store?: string;
+  /** This app's data directory (table stores). */
+  readonly dataDir?: string;
+  readonly logger?: Logger;
+  readonly logLevel?: LogLevel;
+  /** Partitions of the topics the app creates when a binding does not say. */
+  readonly topicPartitions?: number;
+  /** How often processed offsets are committed, in ms. */
+  readonly commitInterval?: number;
+  /** Records per batch the consumer hands over. Default 1000. */
+  readonly maxBatchSize?: number;
+  /** Default capacity of each agent instance's input queue (back-pressure bound). Default 4096. */
+  readonly bufferSize?: number;
+  /** How long shutdown waits for in-flight events, in ms. Default 30000. */
+  readonly shutdownTimeout?: number;
+  /** Time source (the test driver passes a simulated clock). */
+  readonly clock?: Clock;
+  /** Environment to read settings from (default `process.env`). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedSettings {
+  readonly broker: string | Transport;
+  readonly registry: string | SchemaRegistry | undefined;
+  readonly store: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly topicPartitions: number;
+  readonly commitInterval: number;
+  readonly maxBatchSize: number;
+  readonly bufferSize: number;
+  readonly shutdownTimeout: number;
+  readonly clock: Clock;
+}
+
+function positiveInt(setting: string, value: number | string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(setting, `must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function resolveSettings(id: string, settings: AppSettings): ResolvedSettings {
+  const env = settings.env ?? process.env;
+  const levelText = settings.logLevel ?? env.MEPHISTO_LOG_LEVEL ?? 'info';
+  if (!isLogLevel(levelText)) {
+    throw new ConfigError('logLevel (MEPHISTO_LOG_LEVEL)', `must be one of debug, info, warn, error, silent; got ${JSON.stringify(levelText)}`);
+  }
+  const registry = settings.registry ?? (env.MEPHISTO_REGISTRY === '' ? undefined : env.MEPHISTO_REGISTRY);
+  return {
+    broker: settings.broker ?? (env.MEPHISTO_BROKER || 'memory://'),
+    registry,
+    store: settings.store ?? (env.MEPHISTO_STORE || 'memory://'),
+    dataDir: settings.dataDir ?? (env.MEPHISTO_DATA_DIR ? join(env.MEPHISTO_DATA_DIR, id) : join('.mephisto', id)),
+    logger: settings.logger ?? consoleLogger(id, levelText),
+    topicPartitions: positiveInt('topicPartitions (MEPHISTO_TOPIC_PARTITIONS)', settings.topicPartitions ?? env.MEPHISTO_TOPIC_PARTITIONS, 8),
+    commitInterval: positiveInt('commitInterval (MEPHISTO_COMMIT_INTERVAL)', settings.commitInterval ?? env.MEPHISTO_COMMIT_INTERVAL, 1000),
+    maxBatchSize: positiveInt('maxBatchSize', settings.maxBatchSize, 1000),
+    bufferSize: positiveInt('bufferSize', settings.bufferSize, 4096),
+    shutdownTimeout: positiveInt('shutdownTimeout', settings.shutdownTimeout, 30_000),
+    clock: settings.clock ?? systemClock,
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Topics and channels: the typed places values are sent to and agents read from.
+ *
+ * `app.topic(binding)` gives a `Topic<TKey, TValue>` whose `send` accepts only the binding's types.
+ * `app.channel<T>()` gives an in-memory `Channel<T>`, usable wherever a topic is (agent source,
+ * sink, `echo`), with no serialization and no broker: values are handed over as they are.
+ */
+import { EncodeError } from '../errors.js';
+import type { TopicBinding } from '../serde/binding.js';
+import type { WireCodec } from '../serde/wire.js';
+import type { ProducerRecord, RecordHeaders } from '../transport/types.js';
+import type { ChannelMessage, Input } from './input.js';
+
+/** What a send carries. `key` may be left out (null key: round-robin partitioning). */
+export interface Message<TKey, TValue> {
+  readonly key?: TKey | null;
+  readonly value: TValue;
+  readonly headers?: RecordHeaders;
+  /** Explicit partition (otherwise the key's murmur2 partition, as in Kafka). */
+  readonly partition?: number;
+  /** Event time in ms (default: now). */
+  readonly timestamp?: number;
+}
+
+/** Where values can be sent: a topic, a channel, an agent (its source), or a function. */
+export interface SendTarget<TKey, TValue> {
+  send(message: Message<TKey, TValue>): Promise<void>;
+}
+
+/** What the App gives a topic: wire codecs and the batched send path. */
+export interface TopicHost {
+  readonly appId: string;
+  prepare<T>(topic: string, part: 'key' | 'value', codec: TopicBinding<unknown, unknown>['key']): Promise<WireCodec<T>>;
+  enqueue(topic: string, record: ProducerRecord): Promise<void>;
+}
+
+export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
+  readonly kind = 'topic' as const;
+  readonly name: string;
+  #key: WireCodec<TKey> | undefined;
+  #value: WireCodec<TValue> | undefined;
+  #preparing: Promise<void> | undefined;
+
+  /** @internal Made by `app.topic(binding)`. */
+  constructor(
+    readonly binding: TopicBinding<TKey, TValue>,
+    readonly host: TopicHost,
+  ) {
+    this.name = binding.name;
+  }
+
+  /** @internal Learns the wire codecs (registers schemas with a registry); idempotent. */
+  prepare(): Promise<void> {
+    this.#preparing ??= Promise.all([
+      this.host.prepare<TKey>(this.name, 'key', this.binding.key as never),
+      this.host.prepare<TValue>(this.name, 'value', this.binding.value as never),
+    ]).then(([key, value]) => {
+      this.#key = key;
+      this.#value = value;
+    });
+    return this.#preparing;
+  }
+
+  /** @internal The wire codecs, once prepared. */
+  get wire(): { key: WireCodec<TKey>; value: WireCodec<TValue> } | undefined {
+    return this.#key === undefined || this.#value === undefined ? undefined : { key: this.#key, value: this.#value };
+  }
+
+  /**
+   * Sends one message. Resolves when the broker has acknowledged it (the app batches sends; every
+   * send of a batch shares one promise). Rejects with an `EncodeError` if the value (or key) does
+   * not fit the topic's schema at run time (e.g. from untyped JavaScript).
+   */
+  send(message: Message<TKey, TValue>): Promise<void> {
+    if (this.#value === undefined) return this.prepare().then(() => this.send(message));
+    let record: ProducerRecord;
+    try {
+      record = this.encode(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.host.enqueue(this.name, record);
+  }
+
+  /** @internal Encodes a message into a producer record; throws EncodeError. */
+  encode(message: Message<TKey, TValue>): ProducerRecord {
+    const { key, value } = message;
+    let keyBytes: Buffer | null = null;
+    let valueBytes: Buffer | null = null;
+    try {
+      keyBytes = key === undefined || key === null ? null : this.#key!.encode(key);
+    } catch (error) {
+      throw new EncodeError(`key (${this.binding.key.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
+    }
+    try {
+      valueBytes = value === null || value === undefined ? null : this.#value!.encode(value);
+    } catch (error) {
+      throw new EncodeError(`value (${this.binding.value.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
+    }
+    return { key: keyBytes, value: valueBytes, headers: message.headers, partition: message.partition, timestamp: message.timestamp };
+  }
+}
+
+/** An in-memory, in-process channel of values; no broker, no serialization, no commits. */
+export class Channel<TValue> implements SendTarget<null, TValue> {
+  readonly kind = 'channel' as const;
+  /** Agent instances reading the channel, each with its input queue. */
+  readonly #subscribers: { readonly inputs: readonly Input[]; next: number }[] = [];
+  #warnedNoReader = false;
+
+  /** @internal Made by `app.channel()`. */
+  constructor(
+    readonly name: string,
+    readonly onUnread: (channel: string) => void,
+  ) {}
+
+  /** @internal An agent reading this channel (values are spread round-robin over its instances). */
+  subscribe(inputs: readonly Input[]): void {
+    this.#subscribers.push({ inputs, next: 0 });
+  }
+
+  /**
+   * Hands a value to every agent reading the channel; resolves when each had room for it (the
+   * channel's back-pressure: a slow reader slows the sender).
+   */
+  send(message: Message<null, TValue>): Promise<void> {
+    return this.deliver(message, undefined);
+  }
+
+  /** @internal */
+  deliver(message: Message<unknown, TValue>, reply: ((value: unknown) => void) | undefined): Promise<void> {
+    if (this.#subscribers.length === 0) {
+      if (!this.#warnedNoReader) {
+        this.#warnedNoReader = true;
+        this.onUnread(this.name);
+      }
+      return Promise.resolve();
+    }
+    const item: ChannelMessage = {
+      channel: true,
+      key: message.key ?? null,
+      value: message.value,
+      headers: message.headers ?? {},
+      timestamp: message.timestamp ?? Date.now(),
+      reply,
+    };
+    let waits: Promise<void>[] | undefined;
+    for (const subscriber of this.#subscribers) {
+      const input = subscriber.inputs[subscriber.next]!;
+      subscriber.next = (subscriber.next + 1) % subscriber.inputs.length;
+      if (input.full) (waits ??= []).push(input.whenSpace().then(() => input.push(item, null, 0)));
+      else input.push(item, null, 0);
+    }
+    return waits === undefined ? Promise.resolve() : Promise.all(waits).then(() => undefined);
+  }
+}
+
+/**
+ * Where yielded or echoed values can go. Typed by what it accepts: a topic with the same value
+ * type, a channel, an agent whose input is that type, or a function.
+ */
+export type Sink<TKey, TValue> =
+  | Topic<TKey, TValue>
+  | Channel<TValue>
+  | { readonly kind: 'agent'; send(message: Message<any, TValue>): Promise<void> }
+  | ((value: TValue) => void | Promise<void>);

@@ -1,0 +1,199 @@
+import type { Resolver, Type } from 'avsc';
+import { isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
+import type { Codec } from '../serde/codec.js';
+import type { WireCodec, WireFormat } from '../serde/wire.js';
+import { explainIncompatibility } from './compatibility.js';
+import { parseAvro } from './schema.js';
+import { subjectNameStrategy, type SubjectNameStrategyOption } from './strategy.js';
+import type { SchemaRegistry } from './types.js';
+
+/** Confluent framing: magic byte 0, then the schema id as a 4-byte big-endian integer. */
+export const MAGIC_BYTE = 0;
+export const HEADER_LENGTH = 5;
+
+export interface RegistryWireFormatOptions {
+  /** Subject of value schemas: `'topic'` (default, `<topic>-value`), `'record'`, `'topic-record'` or a function. */
+  readonly subjectNameStrategy?: SubjectNameStrategyOption;
+  /** Subject of key schemas; `'topic'` (`<topic>-key`) by default. */
+  readonly keySubjectNameStrategy?: SubjectNameStrategyOption;
+  /**
+   * Register the codec's schema when the subject does not hold it yet (default true). With false
+   * the schema must already be registered: `prepare` looks it up and fails when it is missing,
+   * as for producers that must not change a managed registry.
+   */
+  readonly autoRegister?: boolean;
+}
+
+/** Writes a schema id and body in the Confluent wire format. */
+export function frame(schemaId: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+  out[0] = MAGIC_BYTE;
+  out.writeUInt32BE(schemaId, 1);
+  body.copy(out, HEADER_LENGTH);
+  return out;
+}
+
+/** Reads the schema id of framed bytes; throws a `WireDecodeError` when they are not framed. */
+export function readSchemaId(buffer: Buffer): number {
+  if (buffer.length < HEADER_LENGTH) {
+    throw new WireDecodeError(
+      `truncated header: ${buffer.length} byte(s), the Confluent wire format needs at least ${HEADER_LENGTH} (magic byte and schema id)`,
+    );
+  }
+  if (buffer[0] !== MAGIC_BYTE) {
+    throw new WireDecodeError(
+      `wrong magic byte ${buffer[0]}, expected ${MAGIC_BYTE}: the bytes were not written in the Confluent wire format (by a producer without a schema registry?)`,
+    );
+  }
+  return buffer.readUInt32BE(1);
+}
+
+/**
+ * The Confluent wire format over a schema registry. Avro codecs are framed with their registered
+ * schema id; other codecs (strings, JSON, bytes) pass through untouched. Decoding reads the
+ * writer's id: the reader's own id decodes directly; any other id fetches the writer schema once
+ * (concurrent fetches of one id share one request) and resolves it against the reader type, so
+ * data written with an older or newer compatible schema decodes into the current model.
+ */
+export function registryWireFormat(registry: SchemaRegistry, options: RegistryWireFormatOptions = {}): WireFormat {
+  const valueStrategy = subjectNameStrategy(options.subjectNameStrategy);
+  const keyStrategy = subjectNameStrategy(options.keySubjectNameStrategy);
+  const autoRegister = options.autoRegister ?? true;
+  const writerTypes = new WriterTypeCache(registry);
+
+  return {
+    async prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>): Promise<WireCodec<T>> {
+      const avroInfo = codec.avro;
+      if (!avroInfo) return codec;
+      const subject = (part === 'key' ? keyStrategy : valueStrategy)(topic, part, avroInfo.schema);
+      let ownId: number;
+      if (autoRegister) {
+        ownId = (await registry.register(subject, avroInfo.schema)).id;
+      } else {
+        const found = await registry.lookup(subject, avroInfo.schema);
+        if (!found) {
+          throw new MephistoError(
+            `The ${part} schema ${codec.name} of topic ${topic} is not registered under subject ${subject}, and autoRegister is off: register it (mephisto schemas push) or turn autoRegister on`,
+            { code: 'SCHEMA_NOT_REGISTERED' },
+          );
+        }
+        ownId = found.id;
+      }
+      return new RegistryWireCodec(codec, avroInfo.type, ownId, writerTypes, part);
+    },
+  };
+}
+
+/** Writer types by schema id, fetched once each; a pending fetch is shared by every caller. */
+class WriterTypeCache {
+  private readonly types = new Map<number, Type>();
+  private readonly pending = new Map<number, Promise<Type>>();
+
+  constructor(private readonly registry: SchemaRegistry) {}
+
+  get(id: number): Type | undefined {
+    return this.types.get(id);
+  }
+
+  fetch(id: number): Promise<Type> {
+    const inFlight = this.pending.get(id);
+    if (inFlight) return inFlight;
+    const registry = this.registry;
+    const writerType = registry.getWriterType
+      ? registry.getWriterType(id)
+      : registry.getById(id).then((schema) => parseAvro(schema));
+    const request = writerType
+      .then((type) => {
+        this.types.set(id, type);
+        return type;
+      })
+      .catch((error: unknown) => {
+        const reason = isRegistryError(error) && error.status === 404
+          ? `unknown schema id ${id}: the registry does not hold it (written against another registry, or corrupt bytes)`
+          : `cannot fetch writer schema id ${id}: ${(error as Error).message}`;
+        throw new WireDecodeError(reason, id, { cause: error });
+      })
+      .finally(() => this.pending.delete(id));
+    this.pending.set(id, request);
+    return request;
+  }
+}
+
+class RegistryWireCodec<T> implements WireCodec<T> {
+  /** Resolvers by writer id; an Error when that writer cannot be read (checked once). */
+  private readonly resolvers = new Map<number, Resolver | WireDecodeError>();
+
+  constructor(
+    private readonly codec: Codec<T>,
+    private readonly readerType: Type,
+    readonly schemaId: number,
+    private readonly writerTypes: WriterTypeCache,
+    private readonly part: 'key' | 'value',
+  ) {}
+
+  encode(value: T): Buffer {
+    return frame(this.schemaId, this.codec.encode(value));
+  }
+
+  decode(buffer: Buffer): T | Promise<T> {
+    try {
+      const decoded = this.decodeFramed(buffer);
+      return decoded instanceof Promise ? decoded.catch((error: unknown) => Promise.reject(this.withPart(error))) : decoded;
+    } catch (error) {
+      throw this.withPart(error);
+    }
+  }
+
+  /** Says which part of the record failed, for the runtime's Key/ValueDecodeError. */
+  private withPart(error: unknown): unknown {
+    if (!(error instanceof WireDecodeError) || error.part !== undefined) return error;
+    return new WireDecodeError(error.reason, error.schemaId, { part: this.part, ...(error.cause === undefined ? {} : { cause: error.cause }) });
+  }
+
+  private decodeFramed(buffer: Buffer): T | Promise<T> {
+    const id = readSchemaId(buffer);
+    const body = buffer.subarray(HEADER_LENGTH);
+    if (id === this.schemaId) {
+      try {
+        return this.codec.decode(body);
+      } catch (error) {
+        throw new WireDecodeError(`invalid Avro body for ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+      }
+    }
+    const resolver = this.resolvers.get(id) ?? this.resolverFor(id);
+    if (resolver === undefined) {
+      return this.writerTypes.fetch(id).then(() => this.decodeResolved(id, body));
+    }
+    return this.decodeWith(id, resolver, body);
+  }
+
+  private decodeResolved(id: number, body: Buffer): T {
+    const resolver = this.resolvers.get(id) ?? this.resolverFor(id);
+    if (resolver === undefined) throw new WireDecodeError(`writer schema id ${id} vanished from the cache`, id);
+    return this.decodeWith(id, resolver, body);
+  }
+
+  private decodeWith(id: number, resolver: Resolver | WireDecodeError, body: Buffer): T {
+    if (resolver instanceof WireDecodeError) throw resolver;
+    try {
+      return this.readerType.fromBuffer(body, resolver) as T;
+    } catch (error) {
+      throw new WireDecodeError(`invalid Avro body for writer schema id ${id} read as ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+    }
+  }
+
+  /** Builds (and caches) the resolver once the writer type is known; undefined until then. */
+  private resolverFor(id: number): Resolver | WireDecodeError | undefined {
+    const writer = this.writerTypes.get(id);
+    if (!writer) return undefined;
+    let resolver: Resolver | WireDecodeError;
+    try {
+      resolver = this.readerType.createResolver(writer);
+    } catch {
+      const why = explainIncompatibility(this.readerType, writer);
+      resolver = new WireDecodeError(`incompatible writer schema id ${id}: ${this.codec.name} cannot read it: ${why.join('; ')}`, id, { part: this.part });
+    }
+    this.resolvers.set(id, resolver);
+    return resolver;
+  }
+}

@@ -1,0 +1,16 @@
+import type { AppInternals } from '../app/hooks.js';
+import type { Table } from './table.js';
+
+const registered = new WeakMap<AppInternals, Table<any, any, any>[]>();
+
+/** Called by Table's constructor: the tables of an app, for the HTTP view and `mephisto tables`. */
+export function registerTable(internals: AppInternals, table: Table<any, any, any>): void {
+  let list = registered.get(internals);
+  if (list === undefined) registered.set(internals, (list = []));
+  list.push(table);
+}
+
+/** The tables declared on an app, in declaration order. */
+export function tablesOf(internals: AppInternals): readonly Table<any, any, any>[] {
+  return registered.get(internals) ?? [];
+}

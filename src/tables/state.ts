@@ -1,0 +1,589 @@
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import type { AppComponent, AppInternals, EventContext } from '../app/hooks.js';
+import { ConfigError, TableAccessError, TablePartitionsError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { Codec } from '../serde/codec.js';
+import { createStore } from '../store/index.js';
+import type { PartitionBatch, PartitionCheckpoint, Store } from '../store/types.js';
+import type { Producer, ProducerRecord, TopicPartition, TopicPartitionOffset, TopicSpec } from '../transport/types.js';
+
+/** On the last changelog record of a commit: JSON `{ topic: offset }`, see PartitionCheckpoint.sources. */
+export const SOURCES_HEADER = 'mephisto-table-sources';
+/** On the last changelog record of a commit of a windowed table: the partition's stream time. */
+export const STREAM_TIME_HEADER = 'mephisto-table-stream-time';
+
+const RESTORE_BATCH = 10_000;
+const RESTORE_WRITE_EVERY = 100_000;
+const PROGRESS_EVERY_MS = 1_000;
+
+export interface TableSettings<TKey, TValue> {
+  readonly key: Codec<TKey>;
+  readonly value: Codec<TValue>;
+  /** Partition count; by default the source topic's (or that of the topics first assigned). */
+  readonly partitions?: number | undefined;
+  /** The topic whose partitions the table follows (its events' keys live on the same partition). */
+  readonly source?: string | { readonly name: string } | undefined;
+  /** `memory://` or `level://<dir>`; by default the app's store in its data directory. */
+  readonly store?: string | undefined;
+  /** Every worker holds every partition, filled only from the changelog; writes are refused. */
+  readonly global?: boolean | undefined;
+  /** The changelog topic; by default `<app>-<table>-changelog`. */
+  readonly changelog?: string | undefined;
+  /** How often a global table reads new changelog records, in ms (default 500). */
+  readonly globalPollInterval?: number | undefined;
+}
+
+/** A recovery of one partition, for logs, tests and the CLI. */
+export interface RecoveryReport {
+  readonly partition: number;
+  /** First changelog offset read (the store's checkpoint + 1), or undefined for the log start. */
+  readonly from: string | undefined;
+  readonly records: number;
+  readonly ms: number;
+}
+
+/** What a windowed view needs to hear about. */
+export interface PartitionListener {
+  restored(partition: number): void;
+  revoked(partition: number): void;
+}
+
+interface PartitionState {
+  /** The event that wrote last on this partition (its undo scope is open in the store). */
+  topic: string | undefined;
+  offset: string | undefined;
+  /** Per source topic, the offset of the last event that wrote here and is not in the changelog yet. */
+  readonly written: Map<string, string>;
+  /** Positions recorded with the last commit (or restored): see PartitionCheckpoint.sources. */
+  sources: Record<string, string>;
+  /** Replayed events below these offsets are in the state already: their writes are skipped. */
+  guard: Map<string, bigint> | undefined;
+  streamTime: number | undefined;
+  changelogOffset: string | undefined;
+}
+
+const sourceName = (source: TableSettings<unknown, unknown>['source']): string | undefined =>
+  source === undefined ? undefined : typeof source === 'string' ? source : source.name;
+
+/**
+ * A table inside a worker: its store, its changelog, its partitions, and the App hooks that keep
+ * them in step with the source offsets. The public `Table` and `WindowedTable` are views of it.
+ *
+ * Commit protocol (beforeCommit): the changes since the last commit are taken from the store in
+ * one synchronous step, sent to the changelog (the last record of each partition carries the
+ * source positions they cover), and only once acknowledged written to the store with the
+ * changelog offset as checkpoint. The runtime commits the source offsets after that. So the
+ * changelog always holds at least what the store holds, and a worker that dies anywhere in between
+ * restarts from a state that matches its committed offsets: writes of replayed events already in
+ * the changelog are skipped (`guard`), those that are not are applied again.
+ */
+export class TableState<TKey, TValue> implements AppComponent {
+  readonly name: string;
+  readonly changelogTopic: string;
+  readonly recoveries: RecoveryReport[] = [];
+  keyCodec: Codec<TKey>;
+  readonly valueCodec: Codec<TValue>;
+  /** Skipped writes of replayed events (already in the changelog). */
+  skippedReplays = 0;
+  listener: PartitionListener | undefined;
+  private partitionCount: number | undefined;
+  private storeInstance: Store<TKey, TValue> | undefined;
+  private producer: Producer | undefined;
+  private readonly parts = new Map<number, PartitionState>();
+  private committing: Promise<void> = Promise.resolve();
+  /** The last store write started by a commit (writes are chained in the store). */
+  private storeWrites: Promise<void> = Promise.resolve();
+  private stopPolling: (() => void) | undefined;
+  private polling: Promise<void> | undefined;
+  private started = false;
+
+  constructor(
+    readonly table: string,
+    readonly internals: AppInternals,
+    readonly settings: TableSettings<TKey, TValue>,
+  ) {
+    if (!/^[A-Za-z0-9._-]+$/.test(table)) {
+      throw new ConfigError('table name', `"${table}" may hold only letters, digits, '.', '_' and '-' (it names a topic and a directory)`);
+    }
+    this.name = `table:${table}`;
+    this.changelogTopic = settings.changelog ?? `${internals.id}-${table}-changelog`;
+    this.keyCodec = settings.key;
+    this.valueCodec = settings.value;
+    this.partitionCount = settings.partitions;
+    internals.registerComponent(this);
+  }
+
+  get global(): boolean {
+    return this.settings.global === true;
+  }
+
+  get source(): string | undefined {
+    return sourceName(this.settings.source);
+  }
+
+  get partitions(): number | undefined {
+    return this.partitionCount ?? (this.source === undefined ? undefined : this.internals.partitionsOf(this.source));
+  }
+
+  get logger(): Logger {
+    return this.internals.logger;
+  }
+
+  get store(): Store<TKey, TValue> {
+    if (this.storeInstance === undefined) {
+      throw new TableAccessError({ table: this.table }, 'the table is used before the app started; read and write it from agents.');
+    }
+    return this.storeInstance;
+  }
+
+  get storeUrl(): string {
+    const url = this.settings.store ?? this.internals.storeUrl;
+    return url === 'level://' ? `level://${join(this.internals.dataDir, 'tables')}` : url;
+  }
+
+  /** Changes the key codec (a windowed table stores (key, window) pairs); only before start. */
+  useKeyCodec(codec: Codec<TKey>): void {
+    if (this.started) throw new TableAccessError({ table: this.table }, 'windowing must be chosen before the app starts.');
+    this.keyCodec = codec;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // App hooks
+
+  topics(): readonly TopicSpec[] {
+    const partitions = this.partitions;
+    if (partitions === undefined) return [];
+    return [this.changelogSpec(partitions)];
+  }
+
+  private changelogSpec(partitions: number): TopicSpec {
+    return { topic: this.changelogTopic, partitions, config: { 'cleanup.policy': 'compact' } };
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.parts.clear();
+    this.recoveries.length = 0;
+    this.storeInstance = createStore(this.storeUrl, { table: this.table, key: this.keyCodec, value: this.valueCodec });
+    await this.storeInstance.open();
+    this.producer = this.internals.transport.producer();
+    if (this.global) {
+      await this.startGlobal();
+      return;
+    }
+    const partitions = this.partitions;
+    if (partitions !== undefined) await this.ensureChangelog(partitions, this.source);
+  }
+
+  /** Creates the changelog if missing, and fails if it exists with another partition count. */
+  private async ensureChangelog(partitions: number, source: string | undefined): Promise<void> {
+    const admin = this.internals.transport.admin();
+    const existing = await admin.listTopics();
+    if (!existing.includes(this.changelogTopic)) await admin.createTopics([this.changelogSpec(partitions)]);
+    const [described] = await admin.describeTopics([this.changelogTopic]);
+    if (described !== undefined && described.partitions !== partitions) {
+      throw new TablePartitionsError({
+        table: this.table,
+        changelog: this.changelogTopic,
+        changelogPartitions: described.partitions,
+        source: source ?? '(the table setting `partitions`)',
+        sourcePartitions: partitions,
+      });
+    }
+    this.partitionCount = partitions;
+  }
+
+  async onPartitionsAssigned(assigned: readonly TopicPartition[]): Promise<void> {
+    if (this.global) return;
+    const source = this.source;
+    const relevant = source === undefined ? assigned : assigned.filter((tp) => tp.topic === source);
+    if (relevant.length === 0) return;
+    if (this.partitionCount === undefined || this.partitionCount !== this.internals.partitionsOf(relevant[0]!.topic)) {
+      // The table follows its source: take the partition count from it, and refuse a mismatch.
+      for (const { topic } of relevant) {
+        const count = this.internals.partitionsOf(topic);
+        if (count === undefined) continue;
+        if (this.partitionCount === undefined) await this.ensureChangelog(count, topic);
+        else if (count !== this.partitionCount) {
+          throw new TablePartitionsError({
+            table: this.table,
+            changelog: this.changelogTopic,
+            changelogPartitions: this.partitionCount,
+            source: topic,
+            sourcePartitions: count,
+          });
+        }
+      }
+    }
+    const numbers = [...new Set(relevant.map((tp) => tp.partition))].sort((a, b) => a - b);
+    for (const partition of numbers) {
+      if (!this.parts.has(partition)) await this.recover(partition);
+    }
+  }
+
+  async onPartitionsRevoked(revoked: readonly TopicPartition[]): Promise<void> {
+    if (this.global) return;
+    const source = this.source;
+    const numbers = new Set(revoked.filter((tp) => source === undefined || tp.topic === source).map((tp) => tp.partition));
+    for (const partition of numbers) {
+      if (!this.parts.has(partition)) continue;
+      // The runtime committed (and so ran beforeCommit) before revoking: nothing is pending here.
+      await this.commitNow(undefined, partition);
+      this.parts.delete(partition);
+      this.listener?.revoked(partition);
+      await this.store.revoke(partition);
+    }
+  }
+
+  beforeCommit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    const next = this.committing.then(() => this.commitNow(offsets));
+    this.committing = next.catch(() => undefined);
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    this.stopPolling?.();
+    await this.polling;
+    if (this.storeInstance === undefined) return;
+    await this.committing.catch(() => undefined);
+    const store = this.storeInstance;
+    try {
+      await this.commitNow(undefined);
+      await this.storeWrites;
+    } finally {
+      // Never `close()` (which flushes): whatever the commit did not send to the changelog must
+      // not reach the store either, or the store would hold state its checkpoint does not cover.
+      await this.producer?.close();
+      this.producer = undefined;
+      this.storeInstance = undefined;
+      this.parts.clear();
+      await store.abandon();
+    }
+  }
+
+  /**
+   * Drops this worker's state as a killed process would: the store is closed without writing
+   * what was not committed, nothing is sent. For crash tests of the embedded broker, where the
+   * broker outlives the "worker".
+   */
+  async abandon(): Promise<void> {
+    this.stopPolling?.();
+    const store = this.storeInstance;
+    this.storeInstance = undefined;
+    this.producer = undefined;
+    this.parts.clear();
+    await store?.abandon();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reads and writes
+
+  /** The partition a read or write applies to: the current event's, inside a handler. */
+  partitionOf(event: EventContext | undefined): number | undefined {
+    return event?.partition;
+  }
+
+  /** Partitions this worker holds, ascending. */
+  heldPartitions(): readonly number[] {
+    return [...this.parts.keys()].sort((a, b) => a - b);
+  }
+
+  /** Reads inside a handler look at the event's partition; outside, at every partition held. */
+  read(key: TKey): TValue | undefined {
+    const event = this.internals.currentEvent();
+    if (event !== undefined && !this.global) return this.store.getSync(event.partition, key);
+    for (const partition of this.heldPartitions()) {
+      const value = this.store.getSync(partition, key);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  contains(key: TKey): boolean {
+    const event = this.internals.currentEvent();
+    if (event !== undefined && !this.global) return this.store.has(event.partition, key);
+    return this.heldPartitions().some((partition) => this.store.has(partition, key));
+  }
+
+  /**
+   * Prepares a write from the current event: returns its partition, or undefined when the event
+   * is a replay whose writes are already in the changelog (the write must be skipped).
+   */
+  writeTarget(): number | undefined {
+    const event = this.internals.currentEvent();
+    if (this.global) {
+      throw new TableAccessError({ table: this.table }, 'a global table is read-only: write its changelog topic instead.');
+    }
+    if (event === undefined) {
+      throw new TableAccessError(
+        { table: this.table },
+        'tables are written from agent handlers (the event decides the partition); no event is being processed here.',
+      );
+    }
+    const partition = event.partition;
+    const state = this.parts.get(partition);
+    if (state === undefined) {
+      throw new TableAccessError(
+        { table: this.table, partition },
+        `this worker does not hold the partition (event from ${event.topic}[${partition}]@${event.offset}); ` +
+          'is the agent reading a topic whose partitions the table does not follow? Set the table option `source`.',
+      );
+    }
+    if (state.guard !== undefined && this.isReplayed(state, event)) return undefined;
+    if (state.offset !== event.offset || state.topic !== event.topic) {
+      state.topic = event.topic;
+      state.offset = event.offset;
+      state.written.set(event.topic, event.offset);
+      this.store.mark(partition);
+    }
+    return partition;
+  }
+
+  private isReplayed(state: PartitionState, event: EventContext): boolean {
+    const guard = state.guard!;
+    const below = guard.get(event.topic);
+    if (below === undefined) return false;
+    if (BigInt(event.offset) < below) {
+      this.skippedReplays++;
+      return true;
+    }
+    guard.delete(event.topic);
+    if (guard.size === 0) state.guard = undefined;
+    return false;
+  }
+
+  streamTime(partition: number): number | undefined {
+    return this.parts.get(partition)?.streamTime;
+  }
+
+  advanceStreamTime(partition: number, time: number): number {
+    const state = this.parts.get(partition)!;
+    if (state.streamTime === undefined || time > state.streamTime) state.streamTime = time;
+    return state.streamTime;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Commit
+
+  private async commitNow(offsets: readonly TopicPartitionOffset[] | undefined, only?: number): Promise<void> {
+    const store = this.storeInstance;
+    if (store === undefined || this.global) return;
+    const committing = new Map<string, bigint>();
+    for (const { topic, partition, offset } of offsets ?? []) committing.set(`${topic}\u0000${partition}`, BigInt(offset));
+    // An event at or past the offset being committed is still in progress (or came after the
+    // commit point): its writes wait for the next commit, so the changelog matches the offsets.
+    const inProgress = (partition: number): boolean => {
+      const state = this.parts.get(partition);
+      if (state?.topic === undefined || state.offset === undefined) return false;
+      const next = committing.get(`${state.topic}\u0000${partition}`);
+      return next !== undefined && BigInt(state.offset) >= next;
+    };
+    const taken = store.takeChanges({ partition: only, excludeMarked: inProgress });
+    if (taken.length === 0) return;
+    const records: ProducerRecord[] = [];
+    const pending: Array<{ batch: PartitionBatch; sources: Record<string, string>; streamTime: number | undefined }> = [];
+    for (const batch of taken) {
+      if (batch.writes.length === 0) continue;
+      const state = this.parts.get(batch.partition)!;
+      const excluded = inProgress(batch.partition);
+      const sources: Record<string, string> = { ...state.sources };
+      for (const [topic, offset] of state.written) {
+        const position = excluded && topic === state.topic ? BigInt(offset) : BigInt(offset) + 1n;
+        const previous = sources[topic];
+        if (previous === undefined || BigInt(previous) < position) sources[topic] = position.toString();
+      }
+      const headers: Record<string, string> = { [SOURCES_HEADER]: JSON.stringify(sources) };
+      if (state.streamTime !== undefined) headers[STREAM_TIME_HEADER] = String(state.streamTime);
+      const last = batch.writes.length - 1;
+      batch.writes.forEach((write, index) => {
+        records.push(
+          index === last
+            ? { key: write.key, value: write.value, partition: batch.partition, headers }
+            : { key: write.key, value: write.value, partition: batch.partition },
+        );
+      });
+      pending.push({ batch, sources, streamTime: state.streamTime });
+      for (const topic of [...state.written.keys()]) {
+        if (!(excluded && topic === state.topic)) state.written.delete(topic);
+      }
+    }
+    if (records.length === 0) return;
+    const metadata = await this.producer!.send(this.changelogTopic, records);
+    const lastOffset = new Map<number, string>();
+    for (const m of metadata) lastOffset.set(m.partition, m.offset);
+    const writes: PartitionBatch[] = [];
+    for (const { batch, sources, streamTime } of pending) {
+      const changelogOffset = lastOffset.get(batch.partition)!;
+      const checkpoint: PartitionCheckpoint = streamTime === undefined ? { changelogOffset, sources } : { changelogOffset, sources, streamTime };
+      const state = this.parts.get(batch.partition);
+      if (state !== undefined) {
+        state.sources = sources;
+        state.changelogOffset = changelogOffset;
+      }
+      writes.push({ partition: batch.partition, writes: batch.writes, checkpoint });
+    }
+    // The changelog has these changes now, so the offsets may be committed: the store write
+    // (LevelDB's own thread) need not hold the commit up. Writes stay in order, each atomic with
+    // its checkpoint; a store that falls behind only means a longer changelog tail on restart.
+    this.storeWrites = store.write(writes).catch((error: unknown) => {
+      this.logger.error('table store write failed; a restart will replay the changelog from the last checkpoint', { table: this.table, error });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Recovery
+
+  /** Loads a partition from the store, then replays the changelog from its checkpoint to the end. */
+  private async recover(partition: number): Promise<void> {
+    const store = this.store;
+    let checkpoint = await store.assign(partition);
+    const state: PartitionState = {
+      topic: undefined,
+      offset: undefined,
+      written: new Map(),
+      sources: { ...(checkpoint?.sources ?? {}) },
+      guard: undefined,
+      streamTime: checkpoint?.streamTime,
+      changelogOffset: checkpoint?.changelogOffset,
+    };
+    const offsets = await this.internals.transport.admin().fetchTopicOffsets(this.changelogTopic);
+    const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
+    if (checkpoint !== undefined && BigInt(checkpoint.changelogOffset) >= high) {
+      // The store is ahead of its changelog: the topic was deleted or recreated. The changelog is
+      // the truth; rebuild the partition from it.
+      this.logger.warn('table store is ahead of its changelog (was the topic recreated?): rebuilding the partition from the changelog', {
+        table: this.table,
+        partition,
+        checkpoint: checkpoint.changelogOffset,
+        changelogEnd: high.toString(),
+      });
+      for (const [key] of [...store.entries(partition)]) store.delete(partition, key);
+      checkpoint = undefined;
+      state.sources = {};
+      state.streamTime = undefined;
+      state.changelogOffset = undefined;
+    }
+    const from = checkpoint === undefined ? undefined : (BigInt(checkpoint.changelogOffset) + 1n).toString();
+    const started = performance.now();
+    let lastProgress = started;
+    let restored = 0;
+    const total = high - (from === undefined ? BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0') : BigInt(from));
+    const writeUpTo = async () => {
+      if (state.changelogOffset === undefined) return;
+      const [batch] = store.takeChanges({ partition });
+      const checkpointNow: PartitionCheckpoint =
+        state.streamTime === undefined
+          ? { changelogOffset: state.changelogOffset, sources: state.sources }
+          : { changelogOffset: state.changelogOffset, sources: state.sources, streamTime: state.streamTime };
+      await store.write([{ partition, writes: batch?.writes ?? [], checkpoint: checkpointNow }]);
+    };
+    const readOptions = from === undefined ? { maxBatchSize: RESTORE_BATCH } : { from, maxBatchSize: RESTORE_BATCH };
+    if (total > 0n) {
+      let sinceWrite = 0;
+      for await (const records of this.internals.transport.readPartition(this.changelogTopic, partition, readOptions)) {
+        for (const record of records) {
+          if (record.key === null) {
+            this.logger.warn('changelog record without a key skipped', { topic: this.changelogTopic, partition, offset: record.offset });
+          } else {
+            store.applyChangelog(partition, record.key, record.value);
+          }
+          const sources = record.headers[SOURCES_HEADER];
+          if (sources !== undefined) mergeSources(state.sources, JSON.parse(sources.toString()) as Record<string, string>);
+          const streamTime = record.headers[STREAM_TIME_HEADER];
+          if (streamTime !== undefined) state.streamTime = Math.max(state.streamTime ?? -Infinity, Number(streamTime.toString()));
+        }
+        restored += records.length;
+        sinceWrite += records.length;
+        if (records.length > 0) state.changelogOffset = records[records.length - 1]!.offset;
+        if (sinceWrite >= RESTORE_WRITE_EVERY) {
+          sinceWrite = 0;
+          await writeUpTo();
+        }
+        const now = performance.now();
+        if (now - lastProgress >= PROGRESS_EVERY_MS) {
+          lastProgress = now;
+          this.logger.info('table recovery in progress', {
+            table: this.table,
+            partition,
+            restored,
+            recordsPerSecond: Math.round(restored / ((now - started) / 1000)),
+            remaining: (total - BigInt(restored)).toString(),
+          });
+        }
+      }
+      await writeUpTo();
+    }
+    const ms = performance.now() - started;
+    state.guard = guardFrom(state.sources);
+    this.parts.set(partition, state);
+    this.recoveries.push({ partition, from, records: restored, ms });
+    this.logger.info('table partition recovered', {
+      table: this.table,
+      partition,
+      restored,
+      recordsPerSecond: ms > 0 ? Math.round(restored / (ms / 1000)) : restored,
+      remaining: 0,
+      fromOffset: from ?? 'start',
+      keys: store.size(partition),
+    });
+    this.listener?.restored(partition);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Global tables
+
+  private async startGlobal(): Promise<void> {
+    const admin = this.internals.transport.admin();
+    const known = await admin.listTopics();
+    if (!known.includes(this.changelogTopic)) {
+      await admin.createTopics([this.changelogSpec(this.partitions ?? 1)]);
+    }
+    const [described] = await admin.describeTopics([this.changelogTopic]);
+    const count = described!.partitions;
+    this.partitionCount = count;
+    for (let partition = 0; partition < count; partition++) await this.recover(partition);
+    const interval = this.settings.globalPollInterval ?? 500;
+    const schedule = () => {
+      this.stopPolling = this.internals.clock.schedule(interval, () => {
+        this.polling = this.pollGlobal().then(schedule, (error: unknown) => {
+          this.logger.error('global table could not follow its changelog; retrying', { table: this.table, error });
+          schedule();
+        });
+      });
+    };
+    schedule();
+  }
+
+  /** Reads what was appended to a global table's changelog since the last look. */
+  async pollGlobal(): Promise<void> {
+    const store = this.storeInstance;
+    if (store === undefined) return;
+    for (const [partition, state] of this.parts) {
+      const from = state.changelogOffset === undefined ? undefined : (BigInt(state.changelogOffset) + 1n).toString();
+      const options = from === undefined ? { maxBatchSize: RESTORE_BATCH } : { from, maxBatchSize: RESTORE_BATCH };
+      let read = 0;
+      for await (const records of this.internals.transport.readPartition(this.changelogTopic, partition, options)) {
+        for (const record of records) if (record.key !== null) store.applyChangelog(partition, record.key, record.value);
+        if (records.length > 0) state.changelogOffset = records[records.length - 1]!.offset;
+        read += records.length;
+      }
+      if (read > 0 && state.changelogOffset !== undefined) {
+        const [batch] = store.takeChanges({ partition });
+        await store.write([{ partition, writes: batch?.writes ?? [], checkpoint: { changelogOffset: state.changelogOffset } }]);
+      }
+    }
+  }
+}
+
+function mergeSources(into: Record<string, string>, from: Record<string, string>): void {
+  for (const [topic, offset] of Object.entries(from)) {
+    const previous = into[topic];
+    if (previous === undefined || BigInt(previous) < BigInt(offset)) into[topic] = offset;
+  }
+}
+
+function guardFrom(sources: Record<string, string>): Map<string, bigint> | undefined {
+  const entries = Object.entries(sources);
+  return entries.length === 0 ? undefined : new Map(entries.map(([topic, offset]) => [topic, BigInt(offset)]));
+}

@@ -1,0 +1,175 @@
+/** The Admin of the kafka:// driver: topics created with their settings, and checked when they exist. */
+import kafkajs, { type Admin as KafkajsAdmin, type ITopicConfig } from 'kafkajs';
+import { TopicMismatchError, TransportError } from '../../errors.js';
+import type { Admin, PartitionOffsets, TopicDescription, TopicPartitionOffset, TopicSpec } from '../types.js';
+import { toTransportError } from './errors.js';
+
+// kafkajs is CommonJS; not every export of it is visible to ESM as a named import.
+const { ConfigResourceTypes } = kafkajs;
+
+export class KafkaAdmin implements Admin {
+  constructor(
+    /** Connects the shared kafkajs admin on first use. */
+    readonly client: () => Promise<KafkajsAdmin>,
+    readonly brokers: readonly string[],
+  ) {}
+
+  async #call<T>(operation: string, run: (admin: KafkajsAdmin) => Promise<T>, topic?: string): Promise<T> {
+    try {
+      return await run(await this.client());
+    } catch (error) {
+      throw toTransportError(operation, error, this.brokers, { topic });
+    }
+  }
+
+  /**
+   * Creates the missing topics (replication defaults to the cluster size, at most 3), then checks
+   * every declared topic that already existed: a different partition count or cleanup policy is a
+   * TopicMismatchError, never silently accepted.
+   */
+  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    const existing = new Set(await this.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      const brokerCount = await this.#call('createTopics', async (admin) => (await admin.describeCluster()).brokers.length);
+      const requests: ITopicConfig[] = missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.partitions,
+        replicationFactor: spec.replicationFactor ?? Math.min(3, brokerCount),
+        configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      }));
+      try {
+        await (await this.client()).createTopics({ topics: requests, waitForLeaders: false, timeout: 30_000 });
+        await this.#awaitLeaders(missing.map((t) => t.topic));
+      } catch (error) {
+        // Another worker of the app may have created some of them in the meantime: that is fine,
+        // the check below compares them like any existing topic.
+        if (!/TOPIC_ALREADY_EXISTS|already exists/i.test(`${(error as { type?: string }).type} ${(error as Error).message}`)) {
+          throw toTransportError('createTopics', error, this.brokers, { topic: missing.map((t) => t.topic).join(', ') });
+        }
+        await this.#awaitLeaders(missing.map((t) => t.topic));
+        for (const spec of missing) existing.add(spec.topic);
+      }
+    }
+    const declaredExisting = topics.filter((t) => existing.has(t.topic));
+    if (declaredExisting.length > 0) {
+      const described = await this.describeTopics(declaredExisting.map((t) => t.topic));
+      for (const spec of declaredExisting) checkTopic(spec, described.find((d) => d.topic === spec.topic)!);
+    }
+  }
+
+  /** A new topic is usable once every partition has a leader; the metadata may lag behind the create. */
+  async #awaitLeaders(topics: readonly string[]): Promise<void> {
+    const admin = await this.client();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: [...topics] })
+        .then((m) => topics.every((t) => {
+          const partitions = m.topics.find((x) => x.name === t)?.partitions ?? [];
+          return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+        }))
+        .catch(() => false);
+      if (ready) return;
+      if (Date.now() > deadline) {
+        throw new TransportError('createTopics', 'the topics were created but have no partition leader after 30 s; check the broker logs', { topic: topics.join(', ') });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async describeTopics(topics: readonly string[]): Promise<readonly TopicDescription[]> {
+    if (topics.length === 0) return [];
+    const known = new Set(await this.listTopics());
+    const absent = topics.filter((t) => !known.has(t));
+    if (absent.length > 0) {
+      throw new TransportError('describeTopics', 'the topic does not exist; create it or declare it in the app', { topic: absent.join(', ') });
+    }
+    return this.#call('describeTopics', async (admin) => {
+      const [metadata, configs] = await Promise.all([
+        admin.fetchTopicMetadata({ topics: [...topics] }),
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+        }),
+      ]);
+      return topics.map((topic) => {
+        const meta = metadata.topics.find((t) => t.name === topic)!;
+        const resource = configs.resources.find((r) => r.resourceName === topic);
+        const config: Record<string, string> = {};
+        for (const entry of resource?.configEntries ?? []) {
+          if (entry.configValue !== null && !entry.isSensitive) config[entry.configName] = entry.configValue;
+        }
+        return {
+          topic,
+          partitions: meta.partitions.length,
+          replicationFactor: meta.partitions[0]?.replicas.length ?? 0,
+          config,
+        };
+      });
+    }, topics.join(', '));
+  }
+
+  /** The partition count of one topic (for partitioning records on the producer side). */
+  async describePartitions(topic: string): Promise<number> {
+    const metadata = await this.#call('send', (admin) => admin.fetchTopicMetadata({ topics: [topic] }), topic);
+    const count = metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+    if (count === 0) throw new TransportError('send', 'the topic does not exist; create it or declare it in the app', { topic });
+    return count;
+  }
+
+  async listTopics(): Promise<readonly string[]> {
+    return this.#call('listTopics', (admin) => admin.listTopics());
+  }
+
+  async fetchTopicOffsets(topic: string): Promise<readonly PartitionOffsets[]> {
+    const offsets = await this.#call('fetchTopicOffsets', (admin) => admin.fetchTopicOffsets(topic), topic);
+    return offsets
+      .map(({ partition, low, high }) => ({ partition, low, high }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async fetchCommittedOffsets(groupId: string, topic: string): Promise<readonly TopicPartitionOffset[]> {
+    const result = await this.#call('fetchCommittedOffsets', (admin) => admin.fetchOffsets({ groupId, topics: [topic] }), topic);
+    return (result.find((t) => t.topic === topic)?.partitions ?? [])
+      .filter((p) => p.offset !== '-1')
+      .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return;
+    await this.#call('deleteTopics', (admin) => admin.deleteTopics({ topics: [...topics], timeout: 30_000 }), topics.join(', '));
+  }
+}
+
+/** The settings whose mismatch changes what the app computes; others (retention ...) are the operator's. */
+export function checkTopic(spec: TopicSpec, actual: TopicDescription): void {
+  if (actual.partitions !== spec.partitions) {
+    throw new TopicMismatchError(
+      spec.topic,
+      'partitions',
+      String(spec.partitions),
+      String(actual.partitions),
+      actual.partitions < spec.partitions
+        ? `Declare partitions: ${actual.partitions}, or add partitions on the broker (kafka-topics.sh --alter --partitions ${spec.partitions}); adding partitions moves keys, so tables keyed by them must be rebuilt.`
+        : `Declare partitions: ${actual.partitions} (Kafka cannot remove partitions), or use a new topic.`,
+    );
+  }
+  const declared = spec.config?.['cleanup.policy'];
+  const policy = actual.config['cleanup.policy'] ?? 'delete';
+  if (declared !== undefined && normalizePolicy(declared) !== normalizePolicy(policy)) {
+    throw new TopicMismatchError(
+      spec.topic,
+      'cleanup.policy',
+      declared,
+      policy,
+      `Change the topic (kafka-configs.sh --alter --entity-type topics --entity-name ${spec.topic} --add-config cleanup.policy=${declared}) or the declaration.`,
+    );
+  }
+}
+
+function normalizePolicy(policy: string): string {
+  return policy.split(',').map((p) => p.trim()).sort().join(',');
+}

@@ -1,0 +1,250 @@
+/**
+ * The embedded broker behind `memory://`: topics with partitions, offsets, headers, timestamps,
+ * and consumer groups with committed offsets, all inside this process. Brokers are named by the
+ * URL's host part (`memory://` is `default`, `memory://orders-test` another one), so that every
+ * app and test in the process that names the same URL shares the same topics.
+ */
+import { TransportError } from '../../errors.js';
+import { partitionForKey } from '../partitioner.js';
+import type {
+  ConsumerRecord,
+  ProducerRecord,
+  RecordHeaders,
+  RecordMetadata,
+  TopicDescription,
+  TopicPartition,
+  TopicSpec,
+} from '../types.js';
+
+export interface MemoryBrokerOptions {
+  /** Partitions of topics created implicitly by a send or a subscription. Default 1. */
+  readonly defaultPartitions?: number;
+}
+
+/** One partition's log. Offsets are array indexes plus `start` (always 0: nothing is deleted). */
+export class PartitionLog {
+  readonly records: ConsumerRecord[] = [];
+  readonly listeners = new Set<() => void>();
+
+  get end(): number {
+    return this.records.length;
+  }
+}
+
+export class MemoryTopic {
+  readonly logs: PartitionLog[];
+  #nextRoundRobin = 0;
+  constructor(
+    readonly name: string,
+    partitions: number,
+    readonly replicationFactor: number,
+    readonly config: Readonly<Record<string, string>>,
+  ) {
+    this.logs = Array.from({ length: partitions }, () => new PartitionLog());
+  }
+
+  get partitions(): number {
+    return this.logs.length;
+  }
+
+  partitionFor(record: ProducerRecord): number {
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= this.logs.length) {
+        throw new TransportError('send', `partition ${record.partition} does not exist (the topic has ${this.logs.length})`, {
+          topic: this.name,
+          partition: record.partition,
+        });
+      }
+      return record.partition;
+    }
+    if (record.key !== null) return partitionForKey(record.key, this.logs.length);
+    const partition = this.#nextRoundRobin;
+    this.#nextRoundRobin = (partition + 1) % this.logs.length;
+    return partition;
+  }
+}
+
+/** What a group member is to the broker: the group coordinator drives it through these. */
+export interface GroupMember {
+  readonly subscription: ReadonlySet<string>;
+  revoke(partitions: readonly TopicPartition[]): Promise<void>;
+  assign(partitions: readonly TopicPartition[]): Promise<void>;
+  readonly assigned: readonly TopicPartition[];
+}
+
+export class MemoryGroup {
+  readonly committed = new Map<string, Map<number, number>>();
+  readonly members: GroupMember[] = [];
+  #rebalancing: Promise<void> = Promise.resolve();
+  constructor(
+    readonly id: string,
+    readonly broker: MemoryBroker,
+  ) {}
+
+  committedOffset(topic: string, partition: number): number | undefined {
+    return this.committed.get(topic)?.get(partition);
+  }
+
+  commit(topic: string, partition: number, offset: number): void {
+    let byPartition = this.committed.get(topic);
+    if (byPartition === undefined) this.committed.set(topic, (byPartition = new Map()));
+    byPartition.set(partition, offset);
+  }
+
+  join(member: GroupMember): Promise<void> {
+    if (!this.members.includes(member)) this.members.push(member);
+    return this.rebalance();
+  }
+
+  leave(member: GroupMember): Promise<void> {
+    const index = this.members.indexOf(member);
+    if (index < 0) return this.#rebalancing;
+    this.members.splice(index, 1);
+    return this.rebalance(member);
+  }
+
+  /**
+   * Eager rebalance, serialized: every member first gives up the partitions it loses (awaited),
+   * then receives the ones it gains (awaited). Partitions of each topic are spread round robin over
+   * the members subscribed to it, members in join order.
+   */
+  rebalance(leaving?: GroupMember): Promise<void> {
+    const run = async () => {
+      if (leaving !== undefined && leaving.assigned.length > 0) await leaving.revoke(leaving.assigned);
+      const target = new Map<GroupMember, TopicPartition[]>(this.members.map((m) => [m, []]));
+      const topics = new Set<string>();
+      for (const member of this.members) for (const topic of member.subscription) topics.add(topic);
+      for (const topic of [...topics].sort()) {
+        const subscribers = this.members.filter((m) => m.subscription.has(topic));
+        const count = this.broker.ensureTopic(topic).partitions;
+        for (let partition = 0; partition < count; partition++) {
+          target.get(subscribers[partition % subscribers.length]!)!.push({ topic, partition });
+        }
+      }
+      const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+      const plans = this.members.map((member) => {
+        const want = target.get(member)!;
+        const wantKeys = new Set(want.map(key));
+        const haveKeys = new Set(member.assigned.map(key));
+        return {
+          member,
+          revoked: member.assigned.filter((tp) => !wantKeys.has(key(tp))),
+          added: want.filter((tp) => !haveKeys.has(key(tp))),
+        };
+      });
+      await Promise.all(plans.map((p) => (p.revoked.length > 0 ? p.member.revoke(p.revoked) : undefined)));
+      await Promise.all(plans.map((p) => (p.added.length > 0 ? p.member.assign(p.added) : undefined)));
+    };
+    const next = this.#rebalancing.then(run, run);
+    this.#rebalancing = next.catch(() => {});
+    return next;
+  }
+}
+
+const encoder = new TextEncoder();
+
+function normalizeHeaders(headers: RecordHeaders | undefined): RecordHeaders {
+  if (headers === undefined) return EMPTY_HEADERS;
+  let out: Record<string, Buffer> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    out ??= {};
+    out[name] = typeof value === 'string' ? Buffer.from(encoder.encode(value)) : value;
+  }
+  return out ?? EMPTY_HEADERS;
+}
+
+const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
+
+export class MemoryBroker {
+  static readonly #named = new Map<string, MemoryBroker>();
+
+  /** The broker a `memory://NAME` URL names (created on first use, shared afterwards). */
+  static forUrl(url: string, options: MemoryBrokerOptions = {}): MemoryBroker {
+    const match = /^memory:\/\/([^/?#]*)/.exec(url);
+    if (match === null) throw new TransportError('connect', `not a memory:// URL: ${url}`);
+    const name = match[1] === '' ? 'default' : match[1]!;
+    let broker = MemoryBroker.#named.get(name);
+    if (broker === undefined) MemoryBroker.#named.set(name, (broker = new MemoryBroker(name, options)));
+    return broker;
+  }
+
+  /** Forgets a named broker (its topics and groups); the next `forUrl` makes a fresh one. */
+  static drop(url: string): void {
+    const match = /^memory:\/\/([^/?#]*)/.exec(url);
+    if (match !== null) MemoryBroker.#named.delete(match[1] === '' ? 'default' : match[1]!);
+  }
+
+  readonly topics = new Map<string, MemoryTopic>();
+  readonly groups = new Map<string, MemoryGroup>();
+  readonly defaultPartitions: number;
+
+  constructor(
+    readonly name: string,
+    options: MemoryBrokerOptions = {},
+  ) {
+    this.defaultPartitions = options.defaultPartitions ?? 1;
+  }
+
+  createTopic(spec: TopicSpec): MemoryTopic {
+    const existing = this.topics.get(spec.topic);
+    if (existing !== undefined) return existing;
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      throw new TransportError('createTopics', `partitions must be a positive integer, got ${spec.partitions}`, { topic: spec.topic });
+    }
+    const topic = new MemoryTopic(spec.topic, spec.partitions, spec.replicationFactor ?? 1, { ...spec.config });
+    this.topics.set(spec.topic, topic);
+    return topic;
+  }
+
+  /** The topic, created with the default partition count when it does not exist (auto-create). */
+  ensureTopic(name: string): MemoryTopic {
+    return this.topics.get(name) ?? this.createTopic({ topic: name, partitions: this.defaultPartitions });
+  }
+
+  topic(name: string, operation: string): MemoryTopic {
+    const topic = this.topics.get(name);
+    if (topic === undefined) throw new TransportError(operation, 'the topic does not exist', { topic: name });
+    return topic;
+  }
+
+  describe(name: string): TopicDescription {
+    const topic = this.topic(name, 'describeTopics');
+    return { topic: name, partitions: topic.partitions, replicationFactor: topic.replicationFactor, config: topic.config };
+  }
+
+  group(id: string): MemoryGroup {
+    let group = this.groups.get(id);
+    if (group === undefined) this.groups.set(id, (group = new MemoryGroup(id, this)));
+    return group;
+  }
+
+  /**
+   * Appends records to a topic and wakes the consumers of the partitions written. When `metadata`
+   * is given, each record's location is pushed onto it.
+   */
+  append(topicName: string, records: readonly ProducerRecord[], metadata?: RecordMetadata[]): void {
+    const topic = this.ensureTopic(topicName);
+    const now = Date.now();
+    const touched = new Set<PartitionLog>();
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const partition = topic.partitionFor(record);
+      const log = topic.logs[partition]!;
+      const offset = String(log.records.length);
+      log.records.push({
+        topic: topicName,
+        partition,
+        offset,
+        key: record.key,
+        value: record.value,
+        headers: normalizeHeaders(record.headers),
+        timestamp: record.timestamp ?? now,
+      });
+      touched.add(log);
+      metadata?.push({ topic: topicName, partition, offset });
+    }
+    for (const log of touched) for (const listener of log.listeners) listener();
+  }
+}

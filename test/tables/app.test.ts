@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/app/app.js';
+import { silentLogger } from '../../src/logging.js';
+import { codecs, defineTopic } from '../../src/serde/index.js';
+import { createStore } from '../../src/store/index.js';
+import type { Table } from '../../src/tables/index.js';
+import { MemoryTransport } from '../../src/transport/memory/index.js';
+import { partitionForKey } from '../../src/transport/partitioner.js';
+import { dropBroker, freshBrokerUrl, removeDir, tempDir } from './harness.js';
+import { KillableTransport } from './killable.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const clicksTopic = defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions: 3 });
+const CLICKS = 3000;
+
+function urlOf(i: number): string {
+  return `/page/${(i * 7919) % 101}`;
+}
+
+function oracle(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < CLICKS; i++) counts.set(urlOf(i), (counts.get(urlOf(i)) ?? 0) + 1);
+  return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The worker under test: counts clicks per URL into a level-backed table. */
+function clickCounter(brokerUrl: string, dataDir: string, killAt = Infinity) {
+  const transport = new KillableTransport(new MemoryTransport(brokerUrl));
+  const app = new App('click-counter', { broker: transport, store: `level://${dataDir}`, dataDir, logger: silentLogger, commitInterval: 20 });
+  const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+  let processed = 0;
+  app.agent(app.topic(clicksTopic), async (stream) => {
+    for await (const url of stream) {
+      counts.set(url, counts.get(url) + 1);
+      // The kill lands in the middle of processing (synchronously: nothing more reaches the broker).
+      if (++processed === killAt) void transport.kill();
+    }
+  });
+  return { app, counts, transport, processed: () => processed };
+}
+
+async function produceClicks(brokerUrl: string, from = 0, to = CLICKS): Promise<void> {
+  const transport = new MemoryTransport(brokerUrl);
+  await transport.admin().createTopics([{ topic: 'clicks', partitions: 3 }]);
+  const producer = transport.producer();
+  const records = Array.from({ length: to - from }, (_, i) => ({ key: Buffer.from(urlOf(from + i)), value: Buffer.from(urlOf(from + i)) }));
+  await producer.send('clicks', records);
+  await producer.close();
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits until the group has committed every click, then returns the table's counts. */
+async function drained(brokerUrl: string, worker: ReturnType<typeof clickCounter>): Promise<Map<string, number>> {
+  const admin = new MemoryTransport(brokerUrl).admin();
+  await until(async () => {
+    await worker.app.commit();
+    const committed = await admin.fetchCommittedOffsets('click-counter', 'clicks');
+    const total = committed.reduce((sum, c) => sum + Number(c.offset), 0);
+    return total === CLICKS;
+  }, 'every click to be committed');
+  return snapshot(worker.counts);
+}
+
+function snapshot(counts: Table<string, number, never>): Map<string, number> {
+  return new Map([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The changelog records a restart against `dataDir` must replay: those after the store's checkpoints. */
+async function expectedTail(brokerUrl: string, dataDir: string): Promise<number> {
+  const store = createStore(`level://${dataDir}`, { table: 'counts', key: codecs.string, value: codecs.json<number>() });
+  await store.open();
+  const ends = await new MemoryTransport(brokerUrl).admin().fetchTopicOffsets('click-counter-counts-changelog');
+  let tail = 0;
+  for (const { partition, high } of ends) {
+    const checkpoint = await store.assign(partition);
+    tail += Number(high) - (checkpoint === undefined ? 0 : Number(checkpoint.changelogOffset) + 1);
+  }
+  await store.close();
+  return tail;
+}
+
+describe('a click counter on the embedded broker, killed and restarted', () => {
+  it('counts exactly the input after a kill, against the same level directory (tail only) and an empty one (full restore)', async () => {
+    const brokerUrl = freshBrokerUrl();
+    const dataDir = tempDir();
+    cleanups.push(() => removeDir(dataDir), () => dropBroker(brokerUrl));
+    await produceClicks(brokerUrl, 0, 1000);
+
+    const first = clickCounter(brokerUrl, dataDir, 1777);
+    cleanups.push(() => first.app.stop());
+    await first.app.start();
+    await until(() => first.processed() === 1000, 'the first thousand clicks');
+    await first.app.commit();
+    // Killed mid-stream, at no particular point of the commit cycle.
+    await produceClicks(brokerUrl, 1000, CLICKS);
+    await until(() => first.processed() >= 1777, 'the kill');
+    await first.counts.state.abandon();
+    const committedBeforeKill = (await new MemoryTransport(brokerUrl).admin().fetchCommittedOffsets('click-counter', 'clicks')).reduce(
+      (sum, c) => sum + Number(c.offset),
+      0,
+    );
+    expect(committedBeforeKill).toBeGreaterThanOrEqual(1000);
+    expect(committedBeforeKill).toBeLessThan(1777);
+
+    const tail = await expectedTail(brokerUrl, dataDir);
+    const second = clickCounter(brokerUrl, dataDir);
+    cleanups.push(() => second.app.stop());
+    await second.app.start();
+    expect(second.counts.recoveries.reduce((sum, r) => sum + r.records, 0)).toBe(tail);
+    expect(second.counts.recoveries.every((r) => r.from !== undefined)).toBe(true); // resumed from the store's checkpoint
+    expect(await drained(brokerUrl, second)).toEqual(oracle());
+    await second.app.stop();
+
+    const emptyDir = tempDir();
+    cleanups.push(() => removeDir(emptyDir));
+    const third = clickCounter(brokerUrl, emptyDir);
+    cleanups.push(() => third.app.stop());
+    await third.app.start();
+    const changelogEnd = (await new MemoryTransport(brokerUrl).admin().fetchTopicOffsets('click-counter-counts-changelog')).reduce(
+      (sum, o) => sum + Number(o.high),
+      0,
+    );
+    expect(third.counts.recoveries.reduce((sum, r) => sum + r.records, 0)).toBe(changelogEnd);
+    expect(third.counts.recoveries.every((r) => r.from === undefined)).toBe(true);
+    expect(snapshot(third.counts)).toEqual(oracle());
+    expect(third.processed()).toBe(0);
+  });
+
+  it('keeps each URL on its partition, as the source topic partitions its keys', async () => {
+    const brokerUrl = freshBrokerUrl();
+    const dataDir = tempDir();
+    cleanups.push(() => removeDir(dataDir), () => dropBroker(brokerUrl));
+    await produceClicks(brokerUrl);
+    const worker = clickCounter(brokerUrl, dataDir);
+    cleanups.push(() => worker.app.stop());
+    await worker.app.start();
+    await drained(brokerUrl, worker);
+    for (const { partition } of worker.counts.stats()) {
+      for (const [url] of worker.counts.state.store.entries(partition)) expect(partitionForKey(Buffer.from(url), 3)).toBe(partition);
+    }
+    expect(worker.counts.stats().map((s) => s.partition)).toEqual([0, 1, 2]);
+  });
+});
