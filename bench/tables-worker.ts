@@ -24,7 +24,8 @@ export class BenchWorker implements AppInternals {
     record: undefined,
   };
   private inEvent = false;
-  private readonly next = new Map<string, string>();
+  /** Per topic, per partition: the next offset to commit. */
+  private readonly next = new Map<string, number[]>();
 
   constructor(
     brokerUrl: string,
@@ -69,14 +70,16 @@ export class BenchWorker implements AppInternals {
     this.inEvent = true;
     handler();
     this.inEvent = false;
-    this.next.set(`${topic}\u0000${partition}`, String(offset + 1));
+    let offsets = this.next.get(topic);
+    if (offsets === undefined) this.next.set(topic, (offsets = []));
+    offsets[partition] = offset + 1;
   }
 
   async commit(): Promise<void> {
-    const offsets: TopicPartitionOffset[] = [...this.next].map(([key, offset]) => {
-      const [topic, partition] = key.split('\u0000') as [string, string];
-      return { topic, partition: Number(partition), offset };
-    });
+    const offsets: TopicPartitionOffset[] = [];
+    for (const [topic, next] of this.next) {
+      next.forEach((offset, partition) => offsets.push({ topic, partition, offset: String(offset) }));
+    }
     for (const c of this.components) await c.beforeCommit?.(offsets);
   }
 

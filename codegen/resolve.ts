@@ -1,3 +1,4 @@
+import { parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { decimalParams } from '../src/avro/logical.js';
 import type {
   EnumType,
@@ -89,7 +90,11 @@ export function resolveSchemas(
     }
   }
 
-  if (!problems.empty) return { problems: problems.list };
+  if (!problems.empty) {
+    const sorted = problems.list.map((problem, i) => ({ problem, i }));
+    sorted.sort((a, b) => compare(a.problem.file, b.problem.file) || compare(a.problem.path, b.problem.path) || a.i - b.i);
+    return { problems: sorted.map(({ problem }) => problem) };
+  }
   return { set: { types, byName, topics }, problems: [] };
 }
 
@@ -102,17 +107,21 @@ function parseJson(file: SourceFile, problems: Problems): Json | undefined {
     return JSON.parse(file.text) as Json;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message);
-    let where = '';
-    if (position) {
-      const before = file.text.slice(0, Number(position[1]));
-      const line = before.split('\n').length;
-      const column = Number(position[1]) - before.lastIndexOf('\n');
-      where = ` at line ${line}, column ${column}`;
-    }
-    problems.add({ file: file.path, path: '$' }, `unreadable JSON${where}: ${message}`);
+    problems.add({ file: file.path, path: '$' }, `unreadable JSON${jsonErrorPlace(file)}: ${message}`);
     return undefined;
   }
+}
+
+/** Where JSON text goes wrong, as " at line L, column C" (JSON.parse does not always say). */
+function jsonErrorPlace(file: SourceFile): string {
+  const errors: ParseError[] = [];
+  parseTree(file.text, errors, { disallowComments: true, allowTrailingComma: false });
+  const first = errors[0];
+  if (first === undefined) return '';
+  const before = file.text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column} (${printParseErrorCode(first.error)})`;
 }
 
 /** The full name and namespace a named definition gets in a namespace context. */

@@ -78,3 +78,20 @@ export type {
   TopicPartitionOffset,
   Transaction,
 } from './transport/index.js';
+export { Table, WindowedTable, WindowSet, defineTable, tumbling, hopping, sliding, windowRanges } from './tables/index.js';
+export type {
+  TableOptions,
+  TablePartitionStats,
+  InferTableKey,
+  InferTableValue,
+  WindowedOptions,
+  WindowWriteOptions,
+  WindowRange,
+  WindowSpec,
+  RelativeTo,
+  RecoveryReport,
+} from './tables/index.js';
+export { serveTables } from './tables/http.js';
+export type { TablesServer } from './tables/http.js';
+export { createStore } from './store/index.js';
+export type { Store, StoreOptions, PartitionCheckpoint, StoredPartition } from './store/index.js';

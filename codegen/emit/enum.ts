@@ -1,8 +1,7 @@
-import type { CodeBlockWriter } from 'ts-morph';
+import type CodeBlockWriter from 'code-block-writer';
 import type { EnumType } from '../model.js';
 import { docComment } from '../names.js';
 import { stringLiteral } from './literal.js';
-import { SchemaWriter, jsonLiteral } from './schema.js';
 import type { ModuleScope } from './scope.js';
 
 /**
@@ -20,7 +19,7 @@ export function emitEnum(writer: CodeBlockWriter, type: EnumType, scope: ModuleS
   doc();
   writer.write(`export const ${name} = ${scope.runtime('defineEnum')}(`).inlineBlock(() => {
     writer.writeLine(`fullName: ${stringLiteral(type.fullName)},`);
-    writer.writeLine(`schema: ${jsonLiteral(new SchemaWriter(scope.set).named(type.fullName))},`);
+    writer.writeLine(`schema: ${scope.registry()}.schema(${stringLiteral(type.fullName)}),`);
     writer.writeLine(`type: ${scope.registry()}.get(${stringLiteral(type.fullName)}),`);
     writer.writeLine(`symbols: [${symbols.join(', ')}],`);
     if (type.default !== undefined) writer.writeLine(`default: ${stringLiteral(type.default)},`);

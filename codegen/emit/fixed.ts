@@ -1,8 +1,7 @@
-import type { CodeBlockWriter } from 'ts-morph';
+import type CodeBlockWriter from 'code-block-writer';
 import type { FixedType } from '../model.js';
 import { docComment } from '../names.js';
 import { stringLiteral } from './literal.js';
-import { SchemaWriter, jsonLiteral } from './schema.js';
 import type { ModuleScope } from './scope.js';
 import { logicalValueType } from './types.js';
 
@@ -18,7 +17,7 @@ export function emitFixed(writer: CodeBlockWriter, type: FixedType, scope: Modul
   doc();
   writer.write(`export const ${name} = ${scope.runtime('defineFixed')}(`).inlineBlock(() => {
     writer.writeLine(`fullName: ${stringLiteral(type.fullName)},`);
-    writer.writeLine(`schema: ${jsonLiteral(new SchemaWriter(scope.set).named(type.fullName))},`);
+    writer.writeLine(`schema: ${scope.registry()}.schema(${stringLiteral(type.fullName)}),`);
     writer.writeLine(`type: ${scope.registry()}.get(${stringLiteral(type.fullName)}),`);
     writer.writeLine(`size: ${type.size},`);
   });

@@ -1,8 +1,7 @@
-import type { CodeBlockWriter } from 'ts-morph';
+import type CodeBlockWriter from 'code-block-writer';
 import type { RecordType } from '../model.js';
 import { docComment } from '../names.js';
 import { defaultLiteral, stringLiteral } from './literal.js';
-import { SchemaWriter, jsonLiteral } from './schema.js';
 import type { ModuleScope } from './scope.js';
 import { jsonType, valueType } from './types.js';
 
@@ -26,7 +25,6 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
   const full = stringLiteral(record.fullName);
   const brand = scope.runtimeType('modelName');
   const typeOf = `${className}.type`;
-  const schema = new SchemaWriter(scope.set).named(record.fullName);
 
   const doc = (text: string | undefined) => {
     if (text !== undefined) for (const line of docComment(text)) writer.writeLine(line);
@@ -45,8 +43,10 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
   writer.write(`export class ${className}`).block(() => {
     writer.writeLine('/** The Avro full name. */');
     writer.writeLine(`static readonly fullName = ${full};`);
-    writer.writeLine('/** The full, self-contained Avro schema, as a registry stores it. */');
-    writer.writeLine(`static readonly schema: ${scope.runtimeType('AvroSchemaJSON')} = ${jsonLiteral(schema)};`);
+    writer.writeLine('/** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */');
+    writer.write(`static get schema(): ${scope.runtimeType('AvroSchemaJSON')}`).block(() => {
+      writer.writeLine(`return ${scope.registry()}.schema(${full});`);
+    });
     writer.writeLine('/** The avsc type, shared by every model of this schema set. */');
     writer.writeLine(`static readonly type: ${scope.runtimeType('AvroType')} = ${scope.registry()}.get(${full});`);
     writer.blankLine();

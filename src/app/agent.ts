@@ -110,11 +110,13 @@ export class Agent<TValue, TOut, TKey = unknown> {
   readonly deadLetterTopic: string;
   readonly manualAck: boolean;
   readonly bufferSize: number;
-  readonly sinks: readonly Sink<any, TOut>[];
+  /** Where yields go (typed on the way in, by `options.sink`). */
+  readonly sinks: readonly Sink<any, any>[];
   readonly source: Topic<TKey, TValue> | Channel<TValue>;
   readonly processors: readonly Processor<TValue>[];
   /** @internal */
   instances: AgentInstance[] = [];
+  readonly options: AgentOptions<any>;
   /** Events handled by the error policy so far (for tests and metrics). */
   failures = 0;
 
@@ -123,8 +125,9 @@ export class Agent<TValue, TOut, TKey = unknown> {
     readonly runtime: AgentRuntime,
     source: AgentSource<TKey, TValue>,
     readonly handler: AgentHandler<TValue, TKey, TOut>,
-    readonly options: AgentOptions<TOut>,
+    options: AgentOptions<TOut>,
   ) {
+    this.options = options as AgentOptions<any>;
     if (source instanceof StreamSource) {
       this.source = source.source;
       this.processors = source.processors;
@@ -144,7 +147,7 @@ export class Agent<TValue, TOut, TKey = unknown> {
     this.deadLetterTopic = options.deadLetterTopic ?? `${runtime.id}-${this.name}-dlq`;
     this.manualAck = options.ack === 'manual';
     this.bufferSize = options.bufferSize ?? runtime.settings.bufferSize;
-    this.sinks = options.sink ?? [];
+    this.sinks = (options.sink ?? []) as readonly Sink<any, any>[];
   }
 
   /** Sends a value to the agent's source (its topic or channel). */

@@ -520,6 +520,11 @@ export class Runtime implements AgentRuntime, AppInternals {
     return this.id;
   }
 
+  /** Sends queued and not yet handed to the producer. */
+  get pendingSends(): number {
+    return this.#sender?.queued ?? 0;
+  }
+
   send(topic: string, record: ProducerRecord): Promise<void> {
     return this.enqueue(topic, record);
   }

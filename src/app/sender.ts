@@ -26,6 +26,8 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
+const NO_METADATA = Object.freeze({ metadata: false });
+
 export class Sender {
   #pending = new Map<string, ProducerRecord[]>();
   #count = 0;
@@ -74,7 +76,7 @@ export class Sender {
       this.#pending = new Map();
       this.#count = 0;
       this.#batch = undefined;
-      const sent = this.#chain.then(() => this.producer.sendBatch(batches));
+      const sent = this.#chain.then(() => this.producer.sendBatch(batches, NO_METADATA));
       this.#chain = sent.then(
         () => batch.resolve(),
         (error: unknown) => {

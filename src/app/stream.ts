@@ -86,7 +86,11 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 
 export interface TakeOptions {
-  /** Return a partial batch once this many ms passed since the batch was asked for. */
+  /**
+   * Return a partial batch once this many ms passed since the batch was asked for. `0`: return
+   * at once whatever is queued (at least one value): the high-throughput way to consume, since
+   * the per-element cost of `for await` is paid once per batch.
+   */
   readonly within?: number;
 }
 
@@ -381,7 +385,9 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
     let expired = false;
     let cancelTimer: (() => void) | undefined;
     let wake: (() => void) | undefined;
-    if (this.#within !== undefined) {
+    // within 0: hand over what is queued now, wait only when nothing is (no timer needed)
+    if (this.#within === 0) expired = true;
+    else if (this.#within !== undefined) {
       cancelTimer = this.core.host.clock.schedule(this.#within, () => {
         expired = true;
         wake?.();
@@ -401,6 +407,7 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
           if (input.closed) return finish();
           if (expired && batch.length > 0) return finish();
           const data = input.whenData();
+          if (expired) return data.then(fill);
           const timer = new Promise<void>((resolve) => {
             wake = resolve;
           });

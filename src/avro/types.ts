@@ -19,11 +19,34 @@ export class AvroTypes {
   readonly long: LongMode;
   readonly #registry: Record<string, avro.Type> = {};
   readonly #options: Record<string, unknown>;
+  readonly #definitions = new Map<string, SchemaObject>();
+  readonly #schemas = new Map<string, AvroSchemaJSON>();
 
+  /**
+   * @param definitions the set's named types, each defined once (where first met) and referenced
+   *   by full name after, as codegen writes them.
+   */
   constructor(definitions: readonly AvroSchemaJSON[], options: AvroTypesOptions = {}) {
     this.long = options.long ?? 'number';
     this.#options = avroTypeOptions(this.long, this.#registry);
-    for (const definition of definitions) avro.Type.forSchema(definition as avro.Schema, this.#options as never);
+    for (const definition of definitions) {
+      indexDefinitions(definition, '', this.#definitions);
+      avro.Type.forSchema(definition as avro.Schema, this.#options as never);
+    }
+  }
+
+  /**
+   * The full, self-contained schema of a named type (every type it references inlined where first
+   * met), as a registry stores it; built once, on first use.
+   */
+  schema(fullName: string): AvroSchemaJSON {
+    let schema = this.#schemas.get(fullName);
+    if (schema === undefined) {
+      if (!this.#definitions.has(fullName)) throw new Error(`No Avro type named ${fullName} in this schema set`);
+      schema = deepFreeze(inline(fullName, '', this.#definitions, new Set())) as AvroSchemaJSON;
+      this.#schemas.set(fullName, schema);
+    }
+    return schema;
   }
 
   /** The avsc type of a named type of this set. */
@@ -38,13 +61,14 @@ export class AvroTypes {
    * bindings for enum, fixed and non-`number` primitive keys and values.
    */
   codec<T>(schema: AvroSchemaJSON): Codec<T> {
-    const type = typeof schema === 'string' && this.#registry[schema] !== undefined ? this.get(schema) : this.forSchema(schema);
+    const named = typeof schema === 'string' && this.#definitions.has(schema);
+    const type = named ? this.get(schema as string) : this.forSchema(schema);
     const name = typeof schema === 'string' ? schema : `avro:${type.typeName}`;
     return Object.freeze({
       name,
       encode: (value: T) => encodeValue(type, value),
       decode: (buffer: Buffer) => decodeValue<T>(type, buffer),
-      avro: Object.freeze({ schema, type }),
+      avro: Object.freeze({ schema: named ? this.schema(schema as string) : schema, type }),
     });
   }
 
@@ -52,6 +76,78 @@ export class AvroTypes {
   forSchema(schema: AvroSchemaJSON): avro.Type {
     return avro.Type.forSchema(schema as avro.Schema, { ...this.#options, registry: { ...this.#registry } } as never);
   }
+}
+
+type SchemaObject = { readonly [key: string]: unknown };
+const namedKinds = new Set(['record', 'error', 'enum', 'fixed']);
+const isSchemaObject = (json: unknown): json is SchemaObject => typeof json === 'object' && json !== null && !Array.isArray(json);
+
+function qualify(name: string, namespace: string): string {
+  return name.includes('.') || namespace === '' ? name : `${namespace}.${name}`;
+}
+
+function namespaceOf(fullName: string): string {
+  return fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : '';
+}
+
+/** Indexes every named definition in a schema by full name. */
+function indexDefinitions(json: unknown, namespace: string, index: Map<string, SchemaObject>): void {
+  if (Array.isArray(json)) {
+    for (const branch of json) indexDefinitions(branch, namespace, index);
+    return;
+  }
+  if (!isSchemaObject(json)) return;
+  if (namedKinds.has(json.type as string) && typeof json.name === 'string') {
+    const own = typeof json.namespace === 'string' ? json.namespace : namespace;
+    const fullName = qualify(json.name, own);
+    index.set(fullName, json);
+    if (Array.isArray(json.fields)) {
+      for (const field of json.fields as SchemaObject[]) indexDefinitions(field.type, namespaceOf(fullName), index);
+    }
+    return;
+  }
+  indexDefinitions(json.items, namespace, index);
+  indexDefinitions(json.values, namespace, index);
+}
+
+/** A self-contained copy of a named type's schema: each named type defined where first met. */
+function inline(fullName: string, context: string, index: ReadonlyMap<string, SchemaObject>, done: Set<string>): unknown {
+  if (done.has(fullName)) return fullName;
+  done.add(fullName);
+  const definition = index.get(fullName)!;
+  const namespace = namespaceOf(fullName);
+  const { namespace: _ignored, ...rest } = definition;
+  const copy: Record<string, unknown> = { ...rest, name: fullName };
+  if (namespace === '' && context !== '') copy.namespace = '';
+  if (Array.isArray(definition.fields)) {
+    copy.fields = (definition.fields as SchemaObject[]).map((field) => ({ ...field, type: inlineType(field.type, namespace, index, done) }));
+  }
+  return copy;
+}
+
+function inlineType(json: unknown, namespace: string, index: ReadonlyMap<string, SchemaObject>, done: Set<string>): unknown {
+  if (typeof json === 'string') {
+    const full = qualify(json, namespace);
+    if (index.has(full)) return inline(full, namespace, index, done);
+    return index.has(json) ? inline(json, namespace, index, done) : json;
+  }
+  if (Array.isArray(json)) return json.map((branch) => inlineType(branch, namespace, index, done));
+  if (!isSchemaObject(json)) return json;
+  if (namedKinds.has(json.type as string) && typeof json.name === 'string') {
+    const own = typeof json.namespace === 'string' ? json.namespace : namespace;
+    return inline(qualify(json.name, own), namespace, index, done);
+  }
+  if (json.type === 'array') return { ...json, items: inlineType(json.items, namespace, index, done) };
+  if (json.type === 'map') return { ...json, values: inlineType(json.values, namespace, index, done) };
+  return json;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
 
 /** Builds avsc options with mephisto's long, logical type and union handling. */

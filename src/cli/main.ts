@@ -13,6 +13,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const registrations = await Promise.all([
     import('../../codegen/cli.js').then((m) => m.registerCodegenCommand),
     import('./schemas.js').then((m) => m.registerSchemasCommand),
+    import('./worker.js').then((m) => m.registerWorkerCommand),
+    import('./tables.js').then((m) => m.registerTablesCommand),
   ]);
   for (const register of registrations) register(program);
 

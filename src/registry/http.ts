@@ -22,6 +22,8 @@ export interface HttpRegistryOptions {
   readonly auth?: RegistryCredentials;
   /** Per-request timeout in milliseconds (default 10 s). */
   readonly timeoutMs?: number;
+  /** Retries of a request that found no registry or a 502/503/504 (default 2). */
+  readonly retries?: number;
   /** Client id sent by the Confluent client (default `mephisto`). */
   readonly clientId?: string;
 }
@@ -60,6 +62,7 @@ export class HttpRegistry implements SchemaRegistry {
   readonly #secrets: readonly string[];
   readonly #client: ConfluentClient;
   private readonly timeoutMs: number;
+  private readonly retries: number;
 
   constructor(url: string, options: HttpRegistryOptions = {}) {
     let parsed: URL;
@@ -83,10 +86,11 @@ export class HttpRegistry implements SchemaRegistry {
       ? [auth.password, encodeURIComponent(auth.password), this.#authorization!.slice('Basic '.length)].filter((s) => s.length >= 3)
       : [];
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retries = options.retries ?? 2;
     this.#client = new ConfluentClient({
       host: this.base,
       clientId: options.clientId ?? 'mephisto',
-      retry: { retries: 2 },
+      retry: { retries: options.retries ?? 2 },
       ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
     });
   }
@@ -274,18 +278,33 @@ export class HttpRegistry implements SchemaRegistry {
     const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
     if (body !== undefined) headers['content-type'] = 'application/vnd.schemaregistry.v1+json';
     if (this.#authorization) headers.authorization = this.#authorization;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const detail = this.redact(String(cause?.code ?? cause?.message ?? (error as Error).message));
-      throw new RegistryError(`Cannot reach the schema registry at ${this.url} (${method} ${path}): ${detail}; is it running, and is the URL right?`, { url });
+    // Every call is safe to repeat (registering an identical schema is idempotent), so transient
+    // failures (no connection, 502/503/504) are retried a few times with backoff.
+    let response: Response | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.retries;
+      try {
+        response = await fetch(url, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (error) {
+        if (!last) {
+          await delay(100 * 2 ** attempt);
+          continue;
+        }
+        const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+        const detail = this.redact(String(cause?.code ?? cause?.message ?? (error as Error).message));
+        throw new RegistryError(
+          `Cannot reach the schema registry at ${this.url} (${method} ${path}, ${attempt + 1} attempts): ${detail}; is it running, and is the URL right?`,
+          { url },
+        );
+      }
+      if (last || ![502, 503, 504].includes(response.status)) break;
+      await response.body?.cancel();
+      await delay(100 * 2 ** attempt);
     }
     const text = await response.text();
     if (!response.ok) {
@@ -312,6 +331,7 @@ export class HttpRegistry implements SchemaRegistry {
 }
 
 const enc = encodeURIComponent;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A URL's text with any `user:pass@` removed, for messages about URLs we could not parse. */
 export function redactUrlText(url: string): string {

@@ -1,9 +1,9 @@
 import type { Resolver, Type } from 'avsc';
-import { isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
+import { ConfigError, isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
 import type { Codec } from '../serde/codec.js';
 import type { WireCodec, WireFormat } from '../serde/wire.js';
 import { explainIncompatibility } from './compatibility.js';
-import { parseAvro } from './schema.js';
+import { parseAvro, stableJson } from './schema.js';
 import { subjectNameStrategy, type SubjectNameStrategyOption } from './strategy.js';
 import type { SchemaRegistry } from './types.js';
 
@@ -60,26 +60,38 @@ export function registryWireFormat(registry: SchemaRegistry, options: RegistryWi
   const keyStrategy = subjectNameStrategy(options.keySubjectNameStrategy);
   const autoRegister = options.autoRegister ?? true;
   const writerTypes = new WriterTypeCache(registry);
+  const ownIds = new Map<string, Promise<number>>();
+
+  const ownId = async (subject: string, part: 'key' | 'value', topic: string, codec: Codec<unknown>): Promise<number> => {
+    const schema = codec.avro!.schema;
+    if (autoRegister) return (await registry.register(subject, schema)).id;
+    const found = await registry.lookup(subject, schema);
+    if (!found) {
+      throw new MephistoError(
+        `The ${part} schema ${codec.name} of topic ${topic} is not registered under subject ${subject}, and autoRegister is off: register it (mephisto schemas push) or turn autoRegister on`,
+        { code: 'SCHEMA_NOT_REGISTERED' },
+      );
+    }
+    return found.id;
+  };
 
   return {
     async prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>): Promise<WireCodec<T>> {
+      if (part !== 'key' && part !== 'value') {
+        throw new ConfigError('part', `expected 'key' or 'value' for topic ${topic}, got ${JSON.stringify(part)}`);
+      }
       const avroInfo = codec.avro;
       if (!avroInfo) return codec;
       const subject = (part === 'key' ? keyStrategy : valueStrategy)(topic, part, avroInfo.schema);
-      let ownId: number;
-      if (autoRegister) {
-        ownId = (await registry.register(subject, avroInfo.schema)).id;
-      } else {
-        const found = await registry.lookup(subject, avroInfo.schema);
-        if (!found) {
-          throw new MephistoError(
-            `The ${part} schema ${codec.name} of topic ${topic} is not registered under subject ${subject}, and autoRegister is off: register it (mephisto schemas push) or turn autoRegister on`,
-            { code: 'SCHEMA_NOT_REGISTERED' },
-          );
-        }
-        ownId = found.id;
+      // One registration (or lookup) per subject and schema, however many streams prepare it.
+      const key = `${subject}\u0000${stableJson(avroInfo.schema)}`;
+      let id = ownIds.get(key);
+      if (id === undefined) {
+        id = ownId(subject, part, topic, codec);
+        ownIds.set(key, id);
+        id.catch(() => ownIds.delete(key));
       }
-      return new RegistryWireCodec(codec, avroInfo.type, ownId, writerTypes, part);
+      return new RegistryWireCodec(codec, avroInfo.type, await id, writerTypes, part);
     },
   };
 }
@@ -129,10 +141,35 @@ class RegistryWireCodec<T> implements WireCodec<T> {
     readonly schemaId: number,
     private readonly writerTypes: WriterTypeCache,
     private readonly part: 'key' | 'value',
-  ) {}
+  ) {
+    this.scratch = this.header(Buffer.allocUnsafe(1024));
+  }
+
+  /** Encoding space with the header already in place, reused by every record and grown as needed. */
+  private scratch: Buffer;
+
+  private header(buffer: Buffer): Buffer {
+    buffer[0] = MAGIC_BYTE;
+    buffer.writeUInt32BE(this.schemaId, 1);
+    return buffer;
+  }
 
   encode(value: T): Buffer {
-    return frame(this.schemaId, this.codec.encode(value));
+    // The Avro body goes straight behind the header (one copy, as avsc's own toBuffer makes); any
+    // failure is left to the codec, whose error names the fields that are wrong.
+    let end: number;
+    try {
+      end = this.readerType.encode(value, this.scratch, HEADER_LENGTH);
+      if (end < 0) {
+        this.scratch = this.header(Buffer.allocUnsafe(Math.max(2 * this.scratch.length, this.scratch.length - end)));
+        end = this.readerType.encode(value, this.scratch, HEADER_LENGTH);
+      }
+    } catch {
+      return frame(this.schemaId, this.codec.encode(value));
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
+    return out;
   }
 
   decode(buffer: Buffer): T | Promise<T> {
@@ -152,34 +189,45 @@ class RegistryWireCodec<T> implements WireCodec<T> {
 
   private decodeFramed(buffer: Buffer): T | Promise<T> {
     const id = readSchemaId(buffer);
-    const body = buffer.subarray(HEADER_LENGTH);
-    if (id === this.schemaId) {
-      try {
-        return this.codec.decode(body);
-      } catch (error) {
-        throw new WireDecodeError(`invalid Avro body for ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
-      }
-    }
+    if (id === this.schemaId) return this.decodeBody(id, buffer, undefined);
     const resolver = this.resolvers.get(id) ?? this.resolverFor(id);
     if (resolver === undefined) {
-      return this.writerTypes.fetch(id).then(() => this.decodeResolved(id, body));
+      return this.writerTypes.fetch(id).then(() => this.decodeResolved(id, buffer));
     }
-    return this.decodeWith(id, resolver, body);
+    return this.decodeBody(id, buffer, resolver);
   }
 
-  private decodeResolved(id: number, body: Buffer): T {
+  private decodeResolved(id: number, buffer: Buffer): T {
     const resolver = this.resolvers.get(id) ?? this.resolverFor(id);
     if (resolver === undefined) throw new WireDecodeError(`writer schema id ${id} vanished from the cache`, id);
-    return this.decodeWith(id, resolver, body);
+    return this.decodeBody(id, buffer, resolver);
   }
 
-  private decodeWith(id: number, resolver: Resolver | WireDecodeError, body: Buffer): T {
+  /** Reads the body in place, behind the header (no copy, no slice). */
+  private decodeBody(id: number, buffer: Buffer, resolver: Resolver | WireDecodeError | undefined): T {
     if (resolver instanceof WireDecodeError) throw resolver;
+    let decoded: { value: unknown; offset: number };
     try {
-      return this.readerType.fromBuffer(body, resolver) as T;
+      decoded = this.readerType.decode(buffer, HEADER_LENGTH, resolver);
     } catch (error) {
-      throw new WireDecodeError(`invalid Avro body for writer schema id ${id} read as ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+      throw this.bodyError(id, buffer, resolver, error);
     }
+    if (decoded.offset === -1) throw this.bodyError(id, buffer, resolver, new Error('truncated buffer'));
+    if (decoded.offset !== buffer.length) throw this.bodyError(id, buffer, resolver, new Error('trailing data'));
+    return decoded.value as T;
+  }
+
+  private bodyError(id: number, buffer: Buffer, resolver: Resolver | undefined, error: unknown): WireDecodeError {
+    if (resolver === undefined) {
+      // The codec's own decode words the problem best (e.g. a long past 2^53 and what to do).
+      try {
+        this.codec.decode(buffer.subarray(HEADER_LENGTH));
+      } catch (codecError) {
+        error = codecError;
+      }
+      return new WireDecodeError(`invalid Avro body for ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+    }
+    return new WireDecodeError(`invalid Avro body for writer schema id ${id} read as ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
   }
 
   /** Builds (and caches) the resolver once the writer type is known; undefined until then. */

@@ -1,6 +1,6 @@
 import { TableAccessError } from '../errors.js';
 import type { Codec } from '../serde/codec.js';
-import type { PartitionBatch, PartitionCheckpoint, Store, StoreOptions, StoreWrite, TakeOptions } from './types.js';
+import type { PartitionBatch, PartitionCheckpoint, Store, StoreOptions, StoredPartition, StoreWrite, TakeChangesOptions } from './types.js';
 
 export type { PartitionBatch, StoreWrite } from './types.js';
 
@@ -10,6 +10,9 @@ interface Entry<TKey, TValue> {
   value: TValue;
   dirty: boolean;
   deleted: boolean;
+  /** The bytes of key and value as a changelog record gave them, until written (no re-encoding). */
+  rawKey: Buffer | undefined;
+  rawValue: Buffer | undefined;
 }
 
 /** A key's state before the current undo scope first changed it. */
@@ -51,6 +54,8 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   protected readonly keyCodec: Codec<TKey>;
   protected readonly valueCodec: Codec<TValue>;
   private readonly caches = new Map<number, PartitionCache<TKey, TValue>>();
+  /** The same caches indexed by partition number: the hot path's lookup. */
+  private readonly byPartition: Array<PartitionCache<TKey, TValue> | undefined> = [];
   private readonly stringKeys: boolean;
   private writing: Promise<void> = Promise.resolve();
 
@@ -69,6 +74,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   protected abstract load(partition: number): Promise<LoadedPartition>;
   protected abstract persist(batches: readonly PartitionBatch[]): Promise<void>;
   protected abstract release(): Promise<void>;
+  abstract inspect(): Promise<readonly StoredPartition[]>;
 
   async assign(partition: number): Promise<PartitionCheckpoint | undefined> {
     const existing = this.caches.get(partition);
@@ -80,10 +86,19 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
       for (const [keyBytes, valueBytes] of chunk) {
         const key = this.keyCodec.decode(keyBytes);
         const cacheKey = this.stringKeys ? key : keyBytes.toString('latin1');
-        cache.entries.set(cacheKey, { cacheKey, key, value: this.valueCodec.decode(valueBytes), dirty: false, deleted: false });
+        cache.entries.set(cacheKey, {
+          cacheKey,
+          key,
+          value: this.valueCodec.decode(valueBytes),
+          dirty: false,
+          deleted: false,
+          rawKey: undefined,
+          rawValue: undefined,
+        });
       }
     }
     this.caches.set(partition, cache);
+    this.byPartition[partition] = cache;
     return cache.checkpoint;
   }
 
@@ -93,8 +108,14 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
     const [batch] = this.takeChanges({ partition });
     const checkpoint = cache.checkpointDirty ? cache.checkpoint : undefined;
     this.caches.delete(partition);
+    this.byPartition[partition] = undefined;
     if (batch !== undefined || checkpoint !== undefined) await this.write([{ partition, writes: batch?.writes ?? [], checkpoint }]);
     else await this.writing;
+  }
+
+  /** The partitions in the cache, with their sizes (what a memory store holds). */
+  protected cached(): StoredPartition[] {
+    return this.partitions().map((partition) => ({ partition, keys: this.size(partition), checkpoint: this.checkpoint(partition) }));
   }
 
   partitions(): readonly number[] {
@@ -102,7 +123,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   }
 
   private cacheOf(partition: number): PartitionCache<TKey, TValue> {
-    const cache = this.caches.get(partition);
+    const cache = this.byPartition[partition];
     if (cache === undefined) {
       throw new TableAccessError(
         { table: this.table, partition },
@@ -135,12 +156,13 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
     const entry = cache.entries.get(cacheKey);
     if (cache.undo !== undefined) cache.remember(cacheKey, key, entry);
     if (entry === undefined) {
-      const created: Entry<TKey, TValue> = { cacheKey, key, value, dirty: true, deleted: false };
+      const created: Entry<TKey, TValue> = { cacheKey, key, value, dirty: true, deleted: false, rawKey: undefined, rawValue: undefined };
       cache.entries.set(cacheKey, created);
       cache.dirty.push(created);
       return;
     }
     entry.value = value;
+    entry.rawValue = undefined;
     if (!entry.dirty) {
       entry.dirty = true;
       cache.dirty.push(entry);
@@ -179,7 +201,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
       if (entry === undefined) {
         // The key may be persisted though not cached (never true of a fully loaded partition,
         // but cheap to be sure of): record the delete so the store forgets it too.
-        const gone: Entry<TKey, TValue> = { cacheKey, key, value: undefined as TValue, dirty: true, deleted: true };
+        const gone: Entry<TKey, TValue> = { cacheKey, key, value: undefined as TValue, dirty: true, deleted: true, rawKey: keyBytes, rawValue: undefined };
         cache.dirty.push(gone);
         return;
       }
@@ -193,12 +215,14 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
     }
     const value = this.valueCodec.decode(valueBytes);
     if (entry === undefined) {
-      const created: Entry<TKey, TValue> = { cacheKey, key, value, dirty: true, deleted: false };
+      const created: Entry<TKey, TValue> = { cacheKey, key, value, dirty: true, deleted: false, rawKey: keyBytes, rawValue: valueBytes };
       cache.entries.set(cacheKey, created);
       cache.dirty.push(created);
       return;
     }
     entry.value = value;
+    entry.rawKey = keyBytes;
+    entry.rawValue = valueBytes;
     if (!entry.dirty) {
       entry.dirty = true;
       cache.dirty.push(entry);
@@ -227,7 +251,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
     else cache.undo.length = 0;
   }
 
-  takeChanges(options: TakeOptions = {}): PartitionBatch[] {
+  takeChanges(options: TakeChangesOptions = {}): PartitionBatch[] {
     const { partition: only, excludeMarked = () => false } = options;
     const batches: PartitionBatch[] = [];
     for (const [partition, cache] of this.caches) {
@@ -242,18 +266,24 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
       for (const entry of dirty) {
         entry.dirty = false;
         if (undo?.has(entry.cacheKey)) continue;
-        writes.push({ key: this.keyCodec.encode(entry.key), value: entry.deleted ? null : this.valueCodec.encode(entry.value) });
+        writes.push({
+          key: entry.rawKey ?? this.keyCodec.encode(entry.key),
+          value: entry.deleted ? null : (entry.rawValue ?? this.valueCodec.encode(entry.value)),
+          partition,
+        });
+        entry.rawKey = undefined;
+        entry.rawValue = undefined;
       }
       if (undo !== undefined) {
         // The scope's keys go out as they were before it, and their current state stays pending.
         for (const [cacheKey, before] of undo) {
-          writes.push({ key: this.keyCodec.encode(before.key), value: before.present ? this.valueCodec.encode(before.value as TValue) : null });
+          writes.push({ key: this.keyCodec.encode(before.key), value: before.present ? this.valueCodec.encode(before.value as TValue) : null, partition });
           const live = cache.entries.get(cacheKey);
           if (live !== undefined) {
             live.dirty = true;
             cache.dirty.push(live);
           } else {
-            cache.dirty.push({ cacheKey, key: before.key, value: undefined as TValue, dirty: true, deleted: true });
+            cache.dirty.push({ cacheKey, key: before.key, value: undefined as TValue, dirty: true, deleted: true, rawKey: undefined, rawValue: undefined });
           }
         }
       }
@@ -284,6 +314,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
 
   async abandon(): Promise<void> {
     this.caches.clear();
+    this.byPartition.length = 0;
     await this.writing;
     await this.release();
   }
@@ -291,6 +322,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   async close(): Promise<void> {
     await this.flush();
     this.caches.clear();
+    this.byPartition.length = 0;
     await this.release();
   }
 }

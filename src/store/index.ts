@@ -3,7 +3,7 @@ import { LevelStore } from './level.js';
 import { MemoryStore } from './memory.js';
 import type { Store, StoreOptions } from './types.js';
 
-export type { PartitionBatch, PartitionCheckpoint, Store, StoreFactory, StoreOptions, StoreWrite, TakeOptions } from './types.js';
+export type { PartitionBatch, PartitionCheckpoint, Store, StoreFactory, StoreOptions, StoredPartition, StoreWrite, TakeChangesOptions } from './types.js';
 
 /**
  * Opens the store a URL names: `memory://`, or `level://<dir>` (relative to the working

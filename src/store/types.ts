@@ -21,6 +21,8 @@ export interface PartitionCheckpoint {
 export interface StoreWrite {
   readonly key: Buffer;
   readonly value: Buffer | null;
+  /** The partition, so that a write doubles as the changelog record that carries it. */
+  readonly partition?: number;
 }
 
 /** A partition's changes taken at commit: sent to the changelog, then written to the store. */
@@ -81,18 +83,26 @@ export interface Store<TKey, TValue> {
    * For partitions where `options.excludeMarked(partition)` is true, the changes of the current undo scope
    * are left out (their keys carry the value from before the scope) and stay pending.
    */
-  takeChanges(options?: TakeOptions): PartitionBatch[];
+  takeChanges(options?: TakeChangesOptions): PartitionBatch[];
   /** Writes taken changes atomically with their checkpoints (a no-op for `memory://`). */
   write(batches: readonly PartitionBatch[]): Promise<void>;
   /** `write(takeChanges())` with the checkpoints set by `setCheckpoint`. */
   flush(): Promise<void>;
   /** Flushes, then releases the storage (and its lock). */
   close(): Promise<void>;
+  /** What the storage holds, per partition, without loading it (for `mephisto tables`). */
+  inspect(): Promise<readonly StoredPartition[]>;
   /** Releases the storage WITHOUT writing pending changes, as a killed process would (crash tests). */
   abandon(): Promise<void>;
 }
 
-export interface TakeOptions {
+export interface StoredPartition {
+  readonly partition: number;
+  readonly keys: number;
+  readonly checkpoint: PartitionCheckpoint | undefined;
+}
+
+export interface TakeChangesOptions {
   /** Take only this partition's changes. */
   readonly partition?: number;
   /** Leave out the current undo scope of the partitions for which this returns true. */

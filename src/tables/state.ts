@@ -396,13 +396,12 @@ export class TableState<TKey, TValue> implements AppComponent {
       const headers: Record<string, string> = { [SOURCES_HEADER]: JSON.stringify(sources) };
       if (state.streamTime !== undefined) headers[STREAM_TIME_HEADER] = String(state.streamTime);
       const last = batch.writes.length - 1;
-      batch.writes.forEach((write, index) => {
-        records.push(
-          index === last
-            ? { key: write.key, value: write.value, partition: batch.partition, headers }
-            : { key: write.key, value: write.value, partition: batch.partition },
-        );
-      });
+      const writes = batch.writes;
+      for (let index = 0; index < last; index++) {
+        const write = writes[index]!;
+        records.push(write.partition === batch.partition ? write : { key: write.key, value: write.value, partition: batch.partition });
+      }
+      records.push({ key: writes[last]!.key, value: writes[last]!.value, partition: batch.partition, headers });
       pending.push({ batch, sources, streamTime: state.streamTime });
       for (const topic of [...state.written.keys()]) {
         if (!(excluded && topic === state.topic)) state.written.delete(topic);

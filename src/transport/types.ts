@@ -114,6 +114,11 @@ export interface ProducerOptions {
   readonly idempotent?: boolean;
 }
 
+export interface SendOptions {
+  /** Whether the caller needs per-record metadata. Default true. */
+  readonly metadata?: boolean;
+}
+
 export interface TopicRecords {
   readonly topic: string;
   readonly records: readonly ProducerRecord[];
@@ -126,8 +131,12 @@ export interface Producer {
    * Rejects if any record could not be written; the runtime treats the batch as failed.
    */
   send(topic: string, records: readonly ProducerRecord[]): Promise<readonly RecordMetadata[]>;
-  /** Like `send`, for several topics in one request. Metadata in the order given, topic by topic. */
-  sendBatch(batches: readonly TopicRecords[]): Promise<readonly RecordMetadata[]>;
+  /**
+   * Like `send`, for several topics in one request. Metadata in the order given, topic by topic;
+   * with `{ metadata: false }` the driver may resolve with an empty array instead (the runtime's
+   * batched send path never reads it, and building it costs an object per record).
+   */
+  sendBatch(batches: readonly TopicRecords[], options?: SendOptions): Promise<readonly RecordMetadata[]>;
   /**
    * Begins a transaction (only with `transactionalId`). Sends through it are invisible to
    * read-committed consumers until `commit`; `abort` discards them. The memory driver may apply

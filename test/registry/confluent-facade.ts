@@ -13,12 +13,15 @@ export interface ConfluentFacade {
   readonly url: string;
   readonly registry: MemoryRegistry;
   readonly requests: { method: string; path: string; authorization: string | undefined }[];
+  /** Answers the next `count` requests with `status` (e.g. 503), as a registry restarting would. */
+  failNext(count: number, status: number): void;
   close(): Promise<void>;
 }
 
 export async function startConfluentFacade(options: { username?: string; password?: string } = {}): Promise<ConfluentFacade> {
   const registry = new MemoryRegistry('memory://facade');
   const requests: ConfluentFacade['requests'] = [];
+  let failures = { count: 0, status: 503 };
   const expected = options.username === undefined
     ? undefined
     : `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
@@ -31,6 +34,10 @@ export async function startConfluentFacade(options: { username?: string; passwor
     const url = new URL(req.url ?? '/', 'http://facade');
     const method = req.method ?? 'GET';
     requests.push({ method, path: url.pathname, authorization: req.headers.authorization });
+    if (failures.count > 0) {
+      failures.count--;
+      return send(res, failures.status, { error_code: failures.status * 100 + 1, message: 'unavailable' });
+    }
     if (expected !== undefined && req.headers.authorization !== expected) {
       return send(res, 401, { error_code: 40101, message: 'Unauthorized' });
     }
@@ -101,6 +108,9 @@ export async function startConfluentFacade(options: { username?: string; passwor
     url: `http://127.0.0.1:${port}`,
     registry,
     requests,
+    failNext: (count, status) => {
+      failures = { count, status };
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

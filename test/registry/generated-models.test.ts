@@ -45,5 +45,13 @@ describe('registry wire format with generated models', () => {
     const decoded = reader.decode(reader.encode(click));
     expect(decoded).toBeInstanceOf(Click);
     expect(decoded).toEqual(click);
+    const invalid = new Click({ ...click, durationMs: 'long' as never });
+    let codecError = 'no error';
+    try {
+      codecs.model(Click).encode(invalid);
+    } catch (error) {
+      codecError = (error as Error).message;
+    }
+    expect(() => reader.encode(invalid)).toThrow(codecError);
   });
 });

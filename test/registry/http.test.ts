@@ -107,6 +107,18 @@ describe('HttpRegistry against a Confluent REST API', () => {
     expect(facade.requests.filter((r) => r.path === '/subjects/com.acme.Address/versions/1').length).toBeGreaterThan(0);
   });
 
+  it('retries a registry that is briefly unavailable (503), and reports one that stays so', async () => {
+    facade = await startConfluentFacade();
+    facade.failNext(2, 503);
+    expect(await openRegistry(facade.url).listSubjects()).toEqual([]);
+    expect(facade.requests).toHaveLength(3);
+    facade.failNext(1, 503);
+    const error = await rejection<RegistryError>(openRegistry(facade.url, { retries: 0 }).listSubjects());
+    expect(error.status).toBe(503);
+    facade.failNext(1, 500);
+    expect((await rejection<RegistryError>(openRegistry(facade.url).listSubjects())).status).toBe(500);
+  });
+
   it('answers an unknown id with a 404 RegistryError', async () => {
     facade = await startConfluentFacade();
     const error = await rejection<RegistryError>(openRegistry(facade.url).getById(77));

@@ -1,6 +1,6 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { isConfigError, isWireDecodeError, type WireDecodeError } from '../../src/errors.js';
-import { frame, MemoryRegistry, readSchemaId, registryWireFormat } from '../../src/registry/index.js';
+import { frame, MemoryRegistry, openRegistry, readSchemaId, registryWireFormat } from '../../src/registry/index.js';
 import type { SchemaRegistry } from '../../src/registry/types.js';
 import { codecs, type Codec, type WireCodec } from '../../src/serde/index.js';
 
@@ -75,6 +75,27 @@ describe('Confluent framing', () => {
     expect(readSchemaId(frame(0x01020304, Buffer.alloc(0)))).toBe(0x01020304);
   });
 
+  it('frames values of any size, and leaves invalid values to the codec, with the codec error', async () => {
+    const codec = avro<Click>(clickV1);
+    const wire = await registryWireFormat(new MemoryRegistry()).prepare('clicks', 'value', codec);
+    for (const size of [10, 5000, 100_000, 3]) {
+      const value = { user: 'x'.repeat(size), count: size };
+      const bytes = wire.encode(value);
+      expect(bytes.subarray(5)).toEqual(codec.encode(value));
+      expect(wire.decode(bytes)).toEqual(value);
+    }
+    const invalid = { user: 'a', count: 'many' } as never;
+    const codecError = (() => {
+      try {
+        codec.encode(invalid);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'no error';
+    })();
+    expect(() => wire.encode(invalid)).toThrow(codecError);
+  });
+
   it('registers the value schema under <topic>-value and a key schema under <topic>-key', async () => {
     const registry = new MemoryRegistry();
     const wire = registryWireFormat(registry);
@@ -82,6 +103,17 @@ describe('Confluent framing', () => {
     const key = await wire.prepare('clicks', 'key', avro<number>('long'));
     expect(await registry.listSubjects()).toEqual(['clicks-key', 'clicks-value']);
     expect(await key.decode(key.encode(42))).toBe(42);
+  });
+
+  it('registers a subject and schema once, however many times it is prepared', async () => {
+    const registry = new MemoryRegistry();
+    const register = vi.spyOn(registry, 'register');
+    const wire = registryWireFormat(registry);
+    const codecsPrepared = await Promise.all([1, 2, 3].map(() => wire.prepare('clicks', 'value', avro<Click>(clickV1))));
+    expect(register).toHaveBeenCalledTimes(1);
+    expect(new Set(codecsPrepared.map((c) => readSchemaId(c.encode({ user: 'a', count: 1 })))).size).toBe(1);
+    await wire.prepare('other', 'value', avro<Click>(clickV1));
+    expect(register).toHaveBeenCalledTimes(2);
   });
 
   it('passes non-Avro codecs through untouched', async () => {
@@ -96,8 +128,16 @@ describe('Confluent framing', () => {
     const wire = registryWireFormat(new MemoryRegistry());
     const codec = await wire.prepare('clicks', 'value', avro<Click>(clickV1));
     expectTypeOf(codec).toEqualTypeOf<WireCodec<Click>>();
+    expectTypeOf(codec.decode).returns.toEqualTypeOf<Click | Promise<Click>>();
+    expectTypeOf(openRegistry('memory://')).toEqualTypeOf<SchemaRegistry>();
     // @ts-expect-error a Click codec does not encode strings
     expect(() => codec.encode('nope')).toThrow();
+    // @ts-expect-error only the three strategies by name (or a function)
+    expect(() => registryWireFormat(new MemoryRegistry(), { subjectNameStrategy: 'topicName' })).toThrow();
+    // @ts-expect-error a strategy function returns the subject name
+    registryWireFormat(new MemoryRegistry(), { subjectNameStrategy: () => 42 });
+    // @ts-expect-error a topic has keys and values, nothing else
+    await expect(wire.prepare('clicks', 'header', avro<Click>(clickV1))).rejects.toThrow();
   });
 });
 

@@ -49,6 +49,7 @@ const counts = new Map<string, number>();
 async function main(): Promise<void> {
   await Promise.all([admin.connect(), consumer.connect(), producer.connect()]);
   if (settings.workload === 'count') {
+    // resolves false, without error, when the topic exists already
     await admin.createTopics({
       waitForLeaders: true,
       topics: [{

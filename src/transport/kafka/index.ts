@@ -63,7 +63,8 @@ export class KafkaTransport implements Transport {
 
   /** Fails within seconds when no broker answers (later operations retry for much longer). */
   async connect(): Promise<void> {
-    const probe = this.kafka.admin({ retry: { initialRetryTime: 300, retries: 3 } });
+    // The client's retry settings govern connecting; a probe client of its own fails fast.
+    const probe = new Kafka({ ...this.settings.client, retry: { initialRetryTime: 300, maxRetryTime: 3_000, retries: 3 } }).admin();
     try {
       await probe.connect();
       await probe.describeCluster();

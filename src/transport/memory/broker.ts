@@ -227,24 +227,27 @@ export class MemoryBroker {
   append(topicName: string, records: readonly ProducerRecord[], metadata?: RecordMetadata[]): void {
     const topic = this.ensureTopic(topicName);
     const now = Date.now();
-    const touched = new Set<PartitionLog>();
+    const logs = topic.logs;
+    const before = logs.map((log) => log.records.length);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const partition = topic.partitionFor(record);
-      const log = topic.logs[partition]!;
-      const offset = String(log.records.length);
-      log.records.push({
+      const log = logs[partition]!.records;
+      const offset = String(log.length);
+      log.push({
         topic: topicName,
         partition,
         offset,
         key: record.key,
         value: record.value,
-        headers: normalizeHeaders(record.headers),
+        headers: record.headers === undefined ? EMPTY_HEADERS : normalizeHeaders(record.headers),
         timestamp: record.timestamp ?? now,
       });
-      touched.add(log);
       metadata?.push({ topic: topicName, partition, offset });
     }
-    for (const log of touched) for (const listener of log.listeners) listener();
+    for (let p = 0; p < logs.length; p++) {
+      const log = logs[p]!;
+      if (log.records.length !== before[p]) for (const listener of log.listeners) listener();
+    }
   }
 }

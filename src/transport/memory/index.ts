@@ -14,6 +14,7 @@ import type {
   ProducerOptions,
   ProducerRecord,
   RecordMetadata,
+  SendOptions,
   TopicDescription,
   TopicPartition,
   TopicPartitionOffset,
@@ -142,11 +143,11 @@ class MemoryProducer implements Producer {
     return metadata;
   }
 
-  async sendBatch(batches: readonly TopicRecords[]): Promise<readonly RecordMetadata[]> {
+  async sendBatch(batches: readonly TopicRecords[], options: SendOptions = {}): Promise<readonly RecordMetadata[]> {
     this.#check('sendBatch');
-    const metadata: RecordMetadata[] = [];
+    const metadata: RecordMetadata[] | undefined = options.metadata === false ? undefined : [];
     for (const batch of batches) this.broker.append(batch.topic, batch.records, metadata);
-    return metadata;
+    return metadata ?? [];
   }
 
   async transaction(): Promise<Transaction> {

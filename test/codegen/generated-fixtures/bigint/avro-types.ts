@@ -517,6 +517,17 @@ export const types = new $AvroTypes(
     },
     {
       "type": "record",
+      "name": "spec.misc.Celsius",
+      "doc": "Same fields as Fahrenheit: the brand keeps them apart.",
+      "fields": [
+        {
+          "name": "value",
+          "type": "double"
+        }
+      ]
+    },
+    {
+      "type": "record",
       "name": "spec.misc.Documented",
       "doc": "A doc that tries to end the comment */ and go on:\n  second line, with  /* nested */ markers\n\n@param not a real tag",
       "aliases": [
@@ -571,6 +582,16 @@ export const types = new $AvroTypes(
             }
           ],
           "default": null
+        }
+      ]
+    },
+    {
+      "type": "record",
+      "name": "spec.misc.Fahrenheit",
+      "fields": [
+        {
+          "name": "value",
+          "type": "double"
         }
       ]
     },

@@ -14,8 +14,10 @@ import { default_ } from './spec/keywords/default.js';
 import { string_ } from './spec/keywords/string_.js';
 import { Logical } from './spec/logical/Logical.js';
 import { Money } from './spec/logical/Money.js';
+import { Celsius } from './spec/misc/Celsius.js';
 import { Documented } from './spec/misc/Documented.js';
 import { Empty } from './spec/misc/Empty.js';
+import { Fahrenheit } from './spec/misc/Fahrenheit.js';
 import { Failure } from './spec/misc/Failure.js';
 import { Nothing } from './spec/misc/Nothing.js';
 import { Inner as spec_ns_other_Inner } from './spec/ns/other/Inner.js';
@@ -33,7 +35,7 @@ import { Color } from './spec/unions/Color.js';
 import { Square } from './spec/unions/Square.js';
 import { Unions } from './spec/unions/Unions.js';
 
-export { Global, Collections, Point, Defaults, Pair, Size, Two, Date_, Record_, class_, default_, string_, Logical, Money, Documented, Empty, Failure, Nothing, spec_ns_other_Inner, spec_ns_outer_Inner, Outer, TopLevel, Level, Primitives, LinkedList, Ping, Pong, Tree, Circle, Color, Square, Unions };
+export { Global, Collections, Point, Defaults, Pair, Size, Two, Date_, Record_, class_, default_, string_, Logical, Money, Celsius, Documented, Empty, Fahrenheit, Failure, Nothing, spec_ns_other_Inner, spec_ns_outer_Inner, Outer, TopLevel, Level, Primitives, LinkedList, Ping, Pong, Tree, Circle, Color, Square, Unions };
 export { types } from './avro-types.js';
 export { topics } from './topics.js';
 
@@ -53,8 +55,10 @@ export const models = {
   'spec.keywords.string_': string_,
   'spec.logical.Logical': Logical,
   'spec.logical.Money': Money,
+  'spec.misc.Celsius': Celsius,
   'spec.misc.Documented': Documented,
   'spec.misc.Empty': Empty,
+  'spec.misc.Fahrenheit': Fahrenheit,
   'spec.misc.Failure': Failure,
   'spec.misc.Nothing': Nothing,
   'spec.ns.other.Inner': spec_ns_other_Inner,

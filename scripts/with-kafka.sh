@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# `npm run test:kafka`: the Kafka suite (test/kafka) against a real broker and a real Schema Registry.
+# Runs a command against a real Kafka broker and a real Schema Registry:
+#
+#   scripts/with-kafka.sh npx vitest run -c vitest.kafka.config.ts   (npm run test:kafka)
+#   scripts/with-kafka.sh npx tsx bench/kafka.ts                      (npm run bench:kafka)
 #
 # Uses the broker and registry named by MEPHISTO_KAFKA_BROKERS and MEPHISTO_REGISTRY_URL when set
 # (e.g. a cluster of your own); otherwise starts the local ones from scripts/kafka.sh and
-# scripts/registry.sh if they are not already running, and stops on exit only what it started.
-# Extra arguments go to vitest (a file filter, -t NAME, --reporter ...).
+# scripts/registry.sh if they are not already running, exports their addresses, and on exit stops
+# only what it started. MEPHISTO_KAFKA_LOCAL=1 tells the command that the broker is the local one
+# (so that a test may restart it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ $# -gt 0 ]] || { echo "usage: $0 COMMAND [ARG...]" >&2; exit 2; }
 
 started=()
 stop_started() {
@@ -27,12 +32,13 @@ ensure() {
 if [[ -z "${MEPHISTO_KAFKA_BROKERS:-}" ]]; then
   ensure kafka
   MEPHISTO_KAFKA_BROKERS="$(scripts/kafka.sh status 2>/dev/null)"
+  export MEPHISTO_KAFKA_LOCAL=1
 fi
 if [[ -z "${MEPHISTO_REGISTRY_URL:-}" ]]; then
   ensure registry
   MEPHISTO_REGISTRY_URL="$(scripts/registry.sh status 2>/dev/null)"
 fi
 export MEPHISTO_KAFKA_BROKERS MEPHISTO_REGISTRY_URL
-echo "Kafka suite: brokers $MEPHISTO_KAFKA_BROKERS, registry $MEPHISTO_REGISTRY_URL" >&2
+echo "with Kafka at $MEPHISTO_KAFKA_BROKERS and the registry at $MEPHISTO_REGISTRY_URL: $*" >&2
 
-npx vitest run -c vitest.kafka.config.ts "$@"
+"$@"

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:codegen`: how fast the generator is, and what decoding through a generated class
+ * costs next to raw avsc.
+ *
+ * 1. Generation: 200 synthesized schemas of realistic size (records of 8-24 fields: primitives,
+ *    nullable unions, inline enums and nested records, arrays and maps, decimals, timestamps,
+ *    uuids, references to types of other files), through the whole `mephisto codegen` path
+ *    (read the files, resolve, emit, write atomically), in a fresh process' wall time.
+ * 2. Decoding: the same bytes decoded by `Model.decode` and by avsc `fromBuffer` on the same
+ *    schema, interleaved rounds, best round of each; the ratio is generated / raw.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { AvroTypes } from '../src/avro/index.js';
+import { Order } from '../generated/index.js';
+import { Unions } from '../test/codegen/generated-fixtures/number/spec/unions/Unions.js';
+import { randomValue } from '../test/avro/helpers.js';
+import { row, writeResults, type BenchRow } from './results.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// ---------------------------------------------------------------------------------------------
+// Synthesized schemas
+
+function synthesize(count: number): { path: string; text: string }[] {
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const files: { path: string; text: string }[] = [];
+  const defined: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const namespace = `com.bench.domain${i % 20}`;
+    const name = `Entity${i}`;
+    const fields: unknown[] = [
+      { name: 'id', type: { type: 'string', logicalType: 'uuid' }, doc: 'Primary key.' },
+      { name: 'createdAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    ];
+    const extra = 6 + Math.floor(random() * 17);
+    for (let f = 0; f < extra; f += 1) {
+      const field = `field${f}`;
+      const kind = pick(['string', 'int', 'long', 'double', 'boolean', 'nullable', 'enum', 'decimal', 'array', 'map', 'nested', 'ref']);
+      switch (kind) {
+        case 'nullable':
+          fields.push({ name: field, type: ['null', pick(['string', 'long', 'double'])], default: null });
+          break;
+        case 'enum':
+          fields.push({ name: field, type: { type: 'enum', name: `${name}Kind${f}`, symbols: ['A', 'B', 'C', 'D'], default: 'A' }, default: 'B' });
+          break;
+        case 'decimal':
+          fields.push({ name: field, type: { type: 'bytes', logicalType: 'decimal', precision: 12, scale: 2 } });
+          break;
+        case 'array':
+          fields.push({ name: field, type: { type: 'array', items: pick(['string', 'int', 'double']) }, default: [] });
+          break;
+        case 'map':
+          fields.push({ name: field, type: { type: 'map', values: pick(['string', 'long']) } });
+          break;
+        case 'nested':
+          fields.push({
+            name: field,
+            type: { type: 'record', name: `${name}Part${f}`, fields: [{ name: 'label', type: 'string' }, { name: 'amount', type: 'double' }, { name: 'note', type: ['null', 'string'], default: null }] },
+          });
+          break;
+        case 'ref':
+          if (defined.length > 0) {
+            fields.push({ name: field, type: ['null', pick(defined)], default: null });
+            break;
+          }
+          fields.push({ name: field, type: 'string' });
+          break;
+        default:
+          fields.push({ name: field, type: kind, doc: `The ${kind} ${field}.` });
+      }
+    }
+    const schema = { type: 'record', name, namespace, doc: `Synthesized entity ${i}.`, fields };
+    files.push({ path: `${namespace.replaceAll('.', '/')}/${name}.avsc`, text: JSON.stringify(schema, null, 2) });
+    defined.push(`${namespace}.${name}`);
+  }
+  return files;
+}
+
+function generationBench(rows: BenchRow[]): void {
+  const dir = mkdtempSync(join(tmpdir(), 'mephisto-bench-codegen-'));
+  try {
+    const schemas = join(dir, 'schemas');
+    const files = synthesize(200);
+    for (const file of files) {
+      mkdirSync(dirname(join(schemas, file.path)), { recursive: true });
+      writeFileSync(join(schemas, file.path), file.text);
+    }
+    const walls: number[] = [];
+    for (let run = 0; run < 3; run += 1) {
+      const started = performance.now();
+      execFileSync(process.execPath, [join(repo, 'bin/mephisto.js'), 'codegen', '--schemas', schemas, '--out', join(dir, 'generated')], {
+        cwd: repo,
+        stdio: 'ignore',
+      });
+      walls.push(performance.now() - started);
+    }
+    walls.sort((a, b) => a - b);
+    const median = walls[1]!;
+    console.log(`generate 200 schemas (whole command, fresh process): median ${median.toFixed(0)} ms of ${walls.map((w) => w.toFixed(0)).join(', ')}`);
+    rows.push(row('codegen', 'generate 200 schemas', 'wall, whole command (median of 3)', Math.round(median), 'ms'));
+    rows.push(row('codegen', 'generate 200 schemas', 'wall target', 3000, 'ms'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+function opsPerSecond(decode: (buffer: Buffer) => unknown, buffers: readonly Buffer[], milliseconds: number): number {
+  let count = 0;
+  let sink = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < milliseconds) {
+    for (const buffer of buffers) {
+      if (decode(buffer) !== undefined) sink += 1;
+    }
+    count += buffers.length;
+    elapsed = performance.now() - started;
+  }
+  if (sink !== count) throw new Error('a decode returned undefined');
+  return (count / elapsed) * 1000;
+}
+
+function decodeBench(rows: BenchRow[], name: string, model: { type: avro.Type; schema: unknown; decode(b: Buffer): unknown }): void {
+  const buffers = Array.from({ length: 500 }, () => model.type.toBuffer(randomValue(model.type)));
+  // Raw avsc on the same schema: the same logical types (decimal.js, Date...), no class binding.
+  const raw = new AvroTypes([model.schema as never]).get((model.type as avro.Type & { name: string }).name);
+  // Plain avsc, no logical types at all (decimals stay Buffers, timestamps numbers): for reference.
+  const plain = avro.Type.forSchema(model.schema as avro.Schema, { wrapUnions: 'auto' });
+  const decoders = {
+    generated: (b: Buffer) => model.decode(b),
+    raw: (b: Buffer) => raw.fromBuffer(b),
+    plain: (b: Buffer) => plain.fromBuffer(b),
+  };
+  const best = { generated: 0, raw: 0, plain: 0 };
+  for (const decode of Object.values(decoders)) opsPerSecond(decode, buffers, 300); // warm-up
+  for (let round = 0; round < 7; round += 1) {
+    for (const [key, decode] of Object.entries(decoders) as [keyof typeof best, (b: Buffer) => unknown][]) {
+      best[key] = Math.max(best[key], opsPerSecond(decode, buffers, 400));
+    }
+  }
+  const ratio = best.generated / best.raw;
+  console.log(
+    `decode ${name}: generated ${Math.round(best.generated)}/s, raw avsc ${Math.round(best.raw)}/s (ratio ${ratio.toFixed(3)}), ` +
+      `plain avsc without logical types ${Math.round(best.plain)}/s`,
+  );
+  rows.push(row('codegen', `decode ${name}`, 'generated class', Math.round(best.generated), 'records/s'));
+  rows.push(row('codegen', `decode ${name}`, 'raw avsc fromBuffer, same schema and logical types', Math.round(best.raw), 'records/s'));
+  rows.push(row('codegen', `decode ${name}`, 'ratio generated / raw', Number(ratio.toFixed(3)), 'x'));
+  rows.push(row('codegen', `decode ${name}`, 'plain avsc fromBuffer, no logical types', Math.round(best.plain), 'records/s'));
+}
+
+const rows: BenchRow[] = [];
+generationBench(rows);
+decodeBench(rows, 'com.acme.orders.Order', Order);
+decodeBench(rows, 'spec.unions.Unions', Unions);
+console.log(`wrote ${writeResults('codegen', rows)}`);

@@ -1,0 +1,209 @@
+/**
+ * Kafka benchmark (`npm run bench:kafka`): on the real broker and registry started by
+ * scripts/with-kafka.sh, one worker process, 1,000,000 Avro click events (Confluent-framed, 4
+ * partitions, keyed by url), read from the beginning by a fresh consumer group each time:
+ *
+ * - raw-kafkajs: a kafkajs eachBatch consumer that does the same work by hand: strip the 5-byte
+ *   frame, decode with the generated `Click` class, keep non-bot clicks and sum their durations;
+ * - stateless: the same work as a mephisto agent on `kafka://` with the registry wire format;
+ * - count-by-key: a mephisto agent counting clicks per url into a table (changelog on Kafka).
+ *
+ * Each is timed from its first event to its last (group joins and app start are left out, and
+ * reported apart). The raw client runs before and after the mephisto cases and the ratios are to
+ * the mean of its two runs, all in the same process, on the same topic. Every case checks its
+ * result against what the generator says a correct consumer computes.
+ *
+ * Environment: BENCH_EVENTS (default 1,000,000), MEPHISTO_KAFKA_BROKERS, MEPHISTO_REGISTRY_URL.
+ * Rows go to bench/results/kafka.json; the figures are quoted in BENCHMARKS.md (section kafka).
+ */
+import { performance } from 'node:perf_hooks';
+import kafkajs from 'kafkajs';
+import { App } from '../src/app/app.js';
+import { silentLogger } from '../src/logging.js';
+import { codecs, defineTopic } from '../src/serde/index.js';
+import { Click } from '../generated/com/acme/clicks/Click.js';
+import { clickStats, type ClickSpec } from './lib/clicks.js';
+import { loadClicks, registerClickSchema } from './lib/load-clicks.js';
+import { peakRssMB, row, writeResults, type BenchRow } from './results.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const PARTITIONS = 4;
+const brokers = (process.env.MEPHISTO_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const registryUrl = process.env.MEPHISTO_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+const runId = `${Date.now().toString(36)}`;
+
+interface Measured {
+  readonly events: number;
+  /** First event to last event. */
+  readonly millis: number;
+  /** Start of the consumer or app to its first event. */
+  readonly startMillis: number;
+}
+
+interface Tally {
+  events: number;
+  kept: number;
+  keptDurationMs: number;
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+function check(what: string, tally: Tally, expected: { kept: number; keptDurationMs: number }): void {
+  if (tally.events !== EVENTS || tally.kept !== expected.kept || tally.keptDurationMs !== expected.keptDurationMs) {
+    throw new Error(`${what} computed a wrong result: ${JSON.stringify(tally)}, expected ${JSON.stringify({ events: EVENTS, ...expected })}`);
+  }
+}
+
+/** A kafkajs consumer written by hand for exactly this job: the baseline. */
+async function rawKafkajs(topic: string, schemaId: number): Promise<{ measured: Measured; tally: Tally }> {
+  const kafka = new kafkajs.Kafka({ clientId: 'bench-raw', brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-raw-${runId}-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 500 });
+  const tally: Tally = { events: 0, kept: 0, keptDurationMs: 0 };
+  const started = performance.now();
+  let first = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch }) => {
+      if (first === 0) first = performance.now();
+      for (const message of batch.messages) {
+        const value = message.value!;
+        if (value[0] !== 0 || value.readInt32BE(1) !== schemaId) throw new Error('unexpected frame');
+        const click = Click.decode(value.subarray(5));
+        if (click.device !== 'BOT') {
+          tally.kept++;
+          tally.keptDurationMs += click.durationMs;
+        }
+      }
+      tally.events += batch.messages.length;
+      if (tally.events >= EVENTS) done();
+    },
+  });
+  await finished;
+  const end = performance.now();
+  await consumer.disconnect();
+  return { measured: { events: tally.events, millis: end - first, startMillis: first - started }, tally };
+}
+
+function clicksBinding(topic: string) {
+  return defineTopic({ name: topic, key: codecs.string, value: codecs.model(Click), partitions: PARTITIONS });
+}
+
+async function statelessAgent(topic: string): Promise<{ measured: Measured; tally: Tally }> {
+  const app = new App(`bench-stateless-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger: silentLogger });
+  const tally: Tally = { events: 0, kept: 0, keptDurationMs: 0 };
+  let first = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  app.agent(app.topic(clicksBinding(topic)), async function stateless(stream) {
+    for await (const click of stream) {
+      if (first === 0) first = performance.now();
+      if (click.device !== 'BOT') {
+        tally.kept++;
+        tally.keptDurationMs += click.durationMs;
+      }
+      if (++tally.events === EVENTS) done();
+    }
+  });
+  const started = performance.now();
+  await app.start();
+  await finished;
+  const end = performance.now();
+  await app.stop();
+  return { measured: { events: tally.events, millis: end - first, startMillis: first - started }, tally };
+}
+
+async function countByKey(topic: string, countsByUrl: ReadonlyMap<string, number>): Promise<Measured> {
+  const app = new App(`bench-count-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger: silentLogger });
+  const counts = app.table('clicks-per-url', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+  let events = 0;
+  let first = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  app.agent(app.topic(clicksBinding(topic)), async function countByUrl(stream) {
+    for await (const click of stream) {
+      if (first === 0) first = performance.now();
+      counts.set(click.url, counts.get(click.url) + 1);
+      if (++events === EVENTS) done();
+    }
+  });
+  const started = performance.now();
+  await app.start();
+  await finished;
+  const end = performance.now();
+  for (const [url, count] of countsByUrl) {
+    if (counts.get(url) !== count) throw new Error(`count-by-key: ${url} counted ${counts.get(url)}, expected ${count}`);
+  }
+  await app.stop();
+  return { events, millis: end - first, startMillis: first - started };
+}
+
+async function main(): Promise<void> {
+  const spec: ClickSpec = { count: EVENTS, distinctUrls: 10_000, seed: 11 };
+  const expected = clickStats(spec);
+  const reuse = process.env.BENCH_TOPIC;
+  const topic = reuse ?? `bench-clicks-${runId}`;
+  let loaded: { schemaId: number; millis: number };
+  if (reuse === undefined) {
+    log(`loading ${EVENTS} clicks into ${topic} (${PARTITIONS} partitions) at ${brokers.join(',')}`);
+    loaded = await loadClicks({ brokers, registryUrl, topic, partitions: PARTITIONS, schema: Click.schema, spec });
+    log(`loaded in ${(loaded.millis / 1000).toFixed(1)} s (schema id ${loaded.schemaId}); BENCH_TOPIC=${topic} reuses it`);
+  } else {
+    // A topic loaded by an earlier run with the same BENCH_EVENTS (profiling, repeated runs).
+    loaded = { schemaId: await registerClickSchema(registryUrl, topic, Click.schema), millis: 0 };
+  }
+  if (process.env.BENCH_ONLY === 'stateless') {
+    const only = await statelessAgent(topic);
+    check('stateless', only.tally, expected);
+    log(`stateless only: ${(only.measured.events / (only.measured.millis / 1000)).toFixed(0)} events/s`);
+    return;
+  }
+
+  const rate = (m: Measured) => m.events / (m.millis / 1000);
+  const raw1 = await rawKafkajs(topic, loaded.schemaId);
+  check('raw-kafkajs', raw1.tally, expected);
+  log(`raw-kafkajs (1):  ${rate(raw1.measured).toFixed(0)} events/s`);
+  const stateless = await statelessAgent(topic);
+  check('stateless', stateless.tally, expected);
+  log(`stateless:        ${rate(stateless.measured).toFixed(0)} events/s`);
+  const counted = await countByKey(topic, expected.countsByUrl);
+  log(`count-by-key:     ${rate(counted).toFixed(0)} events/s`);
+  const raw2 = await rawKafkajs(topic, loaded.schemaId);
+  check('raw-kafkajs', raw2.tally, expected);
+  log(`raw-kafkajs (2):  ${rate(raw2.measured).toFixed(0)} events/s`);
+
+  const rawRate = (rate(raw1.measured) + rate(raw2.measured)) / 2;
+  const rows: BenchRow[] = [
+    row('kafka', 'raw-kafkajs', 'events_per_s', rawRate, 'events/s'),
+    row('kafka', 'raw-kafkajs', 'events_per_s_run1', rate(raw1.measured), 'events/s'),
+    row('kafka', 'raw-kafkajs', 'events_per_s_run2', rate(raw2.measured), 'events/s'),
+    row('kafka', 'stateless', 'events_per_s', rate(stateless.measured), 'events/s'),
+    row('kafka', 'stateless', 'ratio_to_raw', rate(stateless.measured) / rawRate, 'x'),
+    row('kafka', 'stateless', 'start_to_first_event', stateless.measured.startMillis, 'ms'),
+    row('kafka', 'count-by-key', 'events_per_s', rate(counted), 'events/s'),
+    row('kafka', 'count-by-key', 'ratio_to_raw', rate(counted) / rawRate, 'x'),
+    row('kafka', 'count-by-key', 'start_to_first_event', counted.startMillis, 'ms'),
+    row('kafka', 'raw-kafkajs', 'start_to_first_event', (raw1.measured.startMillis + raw2.measured.startMillis) / 2, 'ms'),
+    row('kafka', 'all', 'events', EVENTS, 'events'),
+    row('kafka', 'all', 'peak_rss', peakRssMB(), 'MiB'),
+  ];
+  const path = writeResults('kafka', rows);
+  log(`stateless ${(rate(stateless.measured) / rawRate).toFixed(2)}x raw, count-by-key ${(rate(counted) / rawRate).toFixed(2)}x raw; rows in ${path}`);
+  if (reuse !== undefined) return;
+  // The benchmark topic is large; leave the broker as it was.
+  const admin = new kafkajs.Kafka({ clientId: 'bench-cleanup', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  await admin.disconnect();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:kafka failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/app/app.js';
+import { silentLogger } from '../../src/logging.js';
+import { codecs, defineTopic } from '../../src/serde/index.js';
+import type { TablesWebView } from '../../src/tables/http.js';
+import { MemoryTransport } from '../../src/transport/memory/index.js';
+import { dropBroker, freshBrokerUrl } from './harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('the tables HTTP view on the worker web port', () => {
+  it('lists tables and returns a key value as JSON', async () => {
+    const brokerUrl = freshBrokerUrl();
+    cleanups.push(() => dropBroker(brokerUrl));
+    const previous = process.env.MEPHISTO_WEB_PORT;
+    process.env.MEPHISTO_WEB_PORT = '0';
+    cleanups.push(() => {
+      if (previous === undefined) delete process.env.MEPHISTO_WEB_PORT;
+      else process.env.MEPHISTO_WEB_PORT = previous;
+    });
+
+    const app = new App('viewer', { broker: brokerUrl, logger: silentLogger, commitInterval: 10 });
+    const clicks = app.topic(defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions: 2 }));
+    const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0, help: 'clicks per URL' });
+    const perMinute = app
+      .table('per-minute', { key: codecs.string, value: codecs.json<number>(), default: () => 0 })
+      .tumbling(60_000, { expires: 3_600_000 });
+    let seen = 0;
+    app.agent(clicks, async (stream) => {
+      for await (const url of stream) {
+        counts.set(url, counts.get(url) + 1);
+        perMinute.update(url, (n) => n + 1);
+        seen++;
+      }
+    });
+    cleanups.push(() => app.stop());
+    await app.start();
+    const producer = new MemoryTransport(brokerUrl).producer();
+    await producer.send('clicks', [
+      { key: Buffer.from('/a b'), value: Buffer.from('/a b'), timestamp: 120_500 },
+      { key: Buffer.from('/a b'), value: Buffer.from('/a b'), timestamp: 121_000 },
+      { key: Buffer.from('/c'), value: Buffer.from('/c'), timestamp: 30_000 },
+    ]);
+    for (let i = 0; i < 500 && seen < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toBe(3);
+
+    const view = app.internals.components.find((c) => c.name === 'tables:web') as TablesWebView;
+    const base = view.server!.url;
+    const list = (await (await fetch(`${base}/tables`)).json()) as Array<{ name: string; partitions: number; held: Array<{ partition: number; keys: number }> }>;
+    expect(list.map((t) => [t.name, t.partitions])).toEqual([
+      ['counts', 2],
+      ['per-minute', 2],
+    ]);
+    expect(list[0]!.held.reduce((sum, p) => sum + p.keys, 0)).toBe(2);
+
+    const value = await fetch(`${base}/tables/counts/${encodeURIComponent('/a b')}`);
+    expect(value.status).toBe(200);
+    expect(value.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await value.json()).toBe(2);
+    expect(await (await fetch(`${base}/tables/per-minute/${encodeURIComponent('/a b')}`)).json()).toEqual({
+      key: '/a b',
+      windows: [{ start: 120_000, end: 180_000, value: 2 }],
+    });
+
+    const missing = await fetch(`${base}/tables/counts/nope`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/holds no value for key "nope"/);
+    expect((await fetch(`${base}/tables/nope/x`)).status).toBe(404);
+  });
+});
