@@ -160,10 +160,8 @@ async function recovery(): Promise<void> {
 
 try {
   const only = process.argv[2];
-  if (only === undefined || only === 'count') {
-    await countByKey();
-    await naiveLevel();
-  }
+  if (only === undefined || only === 'count') await countByKey();
+  if (only === undefined || only === 'naive') await naiveLevel();
   if (only === undefined || only === 'recovery') await recovery();
   const path = writeResults('tables', rows);
   console.log(`rows written to ${path}`);

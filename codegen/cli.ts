@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { isSchemaError, type SchemaError } from '../src/errors.js';
 import { generate, type GeneratedFile, type GenerateOptions } from './generate.js';
 import type { SourceFile } from './resolve.js';
+import { pullForCodegen, type RegistryCodegenFlags } from './registry-source.js';
 
 /**
  * `mephisto codegen`: flags and file I/O around the pure `generate`.
@@ -22,8 +23,11 @@ export function registerCodegenCommand(program: Command): void {
     .option('--long <mode>', 'TypeScript type of Avro long: number (an error past 2^53) or bigint', 'number')
     .option('--check', 'regenerate in memory and exit 1 if --out differs (stale, missing or extra files)')
     .option('--watch', 'regenerate whenever a schema changes; report errors without exiting')
-    .action(async (flags: CodegenFlags) => {
-      process.exitCode = await runCodegen(flags);
+    .option('--registry <url>', 'first pull subjects from this schema registry into --schemas (and the manifest)')
+    .option('--subject <pattern...>', 'with --registry: subjects to pull, as globs (default: every subject)')
+    .option('--version <n>', 'with --registry: this version of each subject instead of the latest')
+    .action(async (flags: CodegenFlags & RegistryCodegenFlags) => {
+      process.exitCode = (await pullForCodegen(flags, consoleIO)) || (await runCodegen(flags));
     });
 }
 

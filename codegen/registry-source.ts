@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { ConfigError, SchemaError, isMephistoError, isRegistryError } from '../src/errors.js';
+import { openRegistry, registryAuthFromEnv } from '../src/registry/index.js';
 import { namedTypeName, stableJson } from '../src/registry/schema.js';
 import { subjectNameStrategy, type SubjectNameStrategyOption } from '../src/registry/strategy.js';
 import type { CompatibilityLevel, SchemaRegistry } from '../src/registry/types.js';
@@ -394,7 +395,7 @@ export interface PullIO {
 export async function pullForCodegen(
   flags: RegistryCodegenFlags,
   io: PullIO,
-  options: { auth?: { username: string; password: string } } = {},
+  options: { auth?: { username: string; password: string } } = registryAuthFromEnv(),
 ): Promise<number> {
   if (!flags.registry) return 0;
   let version: number | undefined;
@@ -405,7 +406,6 @@ export async function pullForCodegen(
       return 2;
     }
   }
-  const { openRegistry } = await import('../src/registry/index.js');
   let registry: SchemaRegistry;
   try {
     registry = openRegistry(flags.registry, options);
@@ -438,3 +438,4 @@ export async function pullForCodegen(
     await registry.close();
   }
 }
+

@@ -250,7 +250,8 @@ export class TablePartitionsError extends MephistoError {
     super(
       `Table ${where.table}: changelog topic ${where.changelog} has ${where.changelogPartitions} partitions but its ` +
         `source topic ${where.source} has ${where.sourcePartitions}; a key's state must live on the partition its events ` +
-        'arrive on. Give the table the source topic\'s partition count (recreate the changelog), or repartition the source.',
+        'arrive on. Give the table the source topic\'s partition count (recreate the changelog), repartition the source, ' +
+        'or set the table option `source` to the one topic it follows.',
       { ...options, code: 'TABLE_PARTITIONS' },
     );
     this.table = where.table;

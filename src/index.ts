@@ -11,6 +11,7 @@ export {
   recordNameStrategy,
   topicRecordNameStrategy,
   explainIncompatibility,
+  registryAuthFromEnv,
 } from './registry/index.js';
 export type {
   SchemaRegistry,

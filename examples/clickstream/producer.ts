@@ -4,7 +4,7 @@
  * are bots, shoppers click around before they order.
  */
 import { Decimal } from '../../src/avro/index.js';
-import { Click, LineItem, Order } from '../../generated/index.js';
+import { Address, Click, LineItem, Order } from '../../generated/index.js';
 import type { Device, OrderStatus } from '../../generated/index.js';
 
 export function mulberry32(seed: number): () => number {
@@ -86,7 +86,7 @@ export function generateTraffic(options: { seed: number; clicks: number; users: 
           currency: Buffer.from('EUR'),
           status: pick<OrderStatus>(['PAID', 'PAID', 'PAID', 'PENDING', 'SHIPPED', 'CANCELLED']),
           coupon: random() < 0.1 ? 'WELCOME10' : null,
-          shippingAddress: { street: `${1 + Math.floor(random() * 200)} Main Street`, city, postalCode: String(10000 + Math.floor(random() * 89999)), country },
+          shippingAddress: new Address({ street: `${1 + Math.floor(random() * 200)} Main Street`, city, postalCode: String(10000 + Math.floor(random() * 89999)), country }),
           createdAt: new Date(now),
         }),
       });

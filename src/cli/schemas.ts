@@ -7,7 +7,7 @@ import {
   type LocalSubject,
 } from '../../codegen/registry-source.js';
 import { isConfigError, isMephistoError, isSchemaError } from '../errors.js';
-import { openRegistry } from '../registry/index.js';
+import { openRegistry, registryAuthFromEnv } from '../registry/index.js';
 import type { SubjectNameStrategyOption } from '../registry/strategy.js';
 import type { SchemaRegistry } from '../registry/types.js';
 
@@ -20,7 +20,7 @@ export function registerSchemasCommand(program: Command): void {
   const schemas = program.command('schemas').description('Check or register the local Avro schemas against a schema registry');
   const common = (command: Command) =>
     command
-      .addOption(new Option('--registry <url>', 'schema registry: http(s)://[user:pass@]host[:port][/path] or memory://').env('MEPHISTO_REGISTRY_URL'))
+      .option('--registry <url>', 'schema registry: http(s)://[user:pass@]host[:port][/path] or memory:// (default: $MEPHISTO_REGISTRY or $MEPHISTO_REGISTRY_URL)')
       .option('--schemas <dir>', 'directory of .avsc files and topics.json', 'schemas')
       .addOption(new Option('--strategy <name>', 'subject name strategy of values').choices(['topic', 'record', 'topic-record']).default('topic'))
       .addOption(new Option('--key-strategy <name>', 'subject name strategy of keys').choices(['topic', 'record', 'topic-record']).default('topic'));
@@ -47,14 +47,16 @@ interface SchemasOptions {
 type Action = (registry: SchemaRegistry, subjects: readonly LocalSubject[]) => Promise<number>;
 
 async function run(options: SchemasOptions, action: Action): Promise<number> {
-  if (!options.registry) {
-    console.error('mephisto schemas: no registry; pass --registry URL or set MEPHISTO_REGISTRY_URL');
+  // The app reads MEPHISTO_REGISTRY; the Kafka suite exports MEPHISTO_REGISTRY_URL.
+  const url = options.registry || process.env.MEPHISTO_REGISTRY || process.env.MEPHISTO_REGISTRY_URL;
+  if (!url) {
+    console.error('mephisto schemas: no registry; pass --registry URL or set MEPHISTO_REGISTRY');
     return 2;
   }
   let registry: SchemaRegistry;
   let subjects: LocalSubject[];
   try {
-    registry = openRegistry(options.registry, registryAuthFromEnv());
+    registry = openRegistry(url, registryAuthFromEnv());
     subjects = localSubjects(readSchemaDir(options.schemas), {
       subjectNameStrategy: options.strategy,
       keySubjectNameStrategy: options.keyStrategy,
@@ -137,9 +139,3 @@ function registryName(registry: SchemaRegistry): string {
   return (registry as { url?: string }).url ?? 'the registry';
 }
 
-/** Credentials from the environment, so they stay out of shell history and process listings. */
-export function registryAuthFromEnv(): { auth?: { username: string; password: string } } {
-  const username = process.env.MEPHISTO_REGISTRY_USERNAME;
-  const password = process.env.MEPHISTO_REGISTRY_PASSWORD;
-  return username ? { auth: { username, password: password ?? '' } } : {};
-}

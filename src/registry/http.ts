@@ -63,6 +63,7 @@ export class HttpRegistry implements SchemaRegistry {
   readonly #client: ConfluentClient;
   private readonly timeoutMs: number;
   private readonly retries: number;
+  private readonly clientId: string;
 
   constructor(url: string, options: HttpRegistryOptions = {}) {
     let parsed: URL;
@@ -87,9 +88,10 @@ export class HttpRegistry implements SchemaRegistry {
       : [];
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retries = options.retries ?? 2;
+    this.clientId = options.clientId ?? 'mephisto';
     this.#client = new ConfluentClient({
       host: this.base,
-      clientId: options.clientId ?? 'mephisto',
+      clientId: this.clientId,
       retry: { retries: options.retries ?? 2 },
       ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
     });
@@ -150,8 +152,11 @@ export class HttpRegistry implements SchemaRegistry {
         throw new RegistryError(`Schema id ${id} is not registered in ${this.url}`, { url: where, status, errorCode: 40403 });
       }
       // The client's error is rebuilt rather than chained: its request object carries the headers.
+      const message = this.redact(String((error as Error)?.message ?? error)).replace(`${this.clientId} - `, '');
       throw new RegistryError(
-        `Cannot fetch schema id ${id} from ${this.url}: ${this.redact(String((error as Error)?.message ?? error))}`,
+        typeof status === 'number'
+          ? `Schema registry GET ${where} answered ${status}: ${message}`
+          : `Cannot fetch schema id ${id} from ${this.url}: ${message}; is the registry running, and is the URL right?`,
         { url: where, status: typeof status === 'number' ? status : undefined },
       );
     }

@@ -22,6 +22,12 @@ export interface RegistryWireFormatOptions {
    * as for producers that must not change a managed registry.
    */
   readonly autoRegister?: boolean;
+  /**
+   * How long to keep trying to fetch a writer schema while the registry is unreachable or
+   * failing (5xx), in milliseconds (default 30 s), before the record fails to decode. An unknown
+   * id (404) fails at once.
+   */
+  readonly fetchRetryMs?: number;
 }
 
 /** Writes a schema id and body in the Confluent wire format. */
@@ -59,7 +65,7 @@ export function registryWireFormat(registry: SchemaRegistry, options: RegistryWi
   const valueStrategy = subjectNameStrategy(options.subjectNameStrategy);
   const keyStrategy = subjectNameStrategy(options.keySubjectNameStrategy);
   const autoRegister = options.autoRegister ?? true;
-  const writerTypes = new WriterTypeCache(registry);
+  const writerTypes = new WriterTypeCache(registry, options.fetchRetryMs ?? 30_000);
   const ownIds = new Map<string, Promise<number>>();
 
   const ownId = async (subject: string, part: 'key' | 'value', topic: string, codec: Codec<unknown>): Promise<number> => {
@@ -101,20 +107,39 @@ class WriterTypeCache {
   private readonly types = new Map<number, Type>();
   private readonly pending = new Map<number, Promise<Type>>();
 
-  constructor(private readonly registry: SchemaRegistry) {}
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly retryMs: number,
+  ) {}
 
   get(id: number): Type | undefined {
     return this.types.get(id);
   }
 
+  /** One attempt: the driver's cached writer type when it has one, else the schema JSON parsed. */
+  private attempt(id: number): Promise<Type> {
+    const registry = this.registry;
+    return registry.getWriterType ? registry.getWriterType(id) : registry.getById(id).then((schema) => parseAvro(schema));
+  }
+
+  /** Retries while the registry is away or failing: a record must not be dead-lettered for that. */
+  private async withRetries(id: number): Promise<Type> {
+    const deadline = Date.now() + this.retryMs;
+    for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await this.attempt(id);
+      } catch (error) {
+        const transient = isRegistryError(error) && (error.status === undefined || error.status >= 500);
+        if (!transient || Date.now() + wait > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
   fetch(id: number): Promise<Type> {
     const inFlight = this.pending.get(id);
     if (inFlight) return inFlight;
-    const registry = this.registry;
-    const writerType = registry.getWriterType
-      ? registry.getWriterType(id)
-      : registry.getById(id).then((schema) => parseAvro(schema));
-    const request = writerType
+    const request = this.withRetries(id)
       .then((type) => {
         this.types.set(id, type);
         return type;
@@ -143,7 +168,11 @@ class RegistryWireCodec<T> implements WireCodec<T> {
     private readonly part: 'key' | 'value',
   ) {
     this.scratch = this.header(Buffer.allocUnsafe(1024));
+    this.readerName = readerType.name ?? codec.name;
   }
+
+  /** The reader's Avro full name (or the codec's name), for messages. */
+  private readonly readerName: string;
 
   /** Encoding space with the header already in place, reused by every record and grown as needed. */
   private scratch: Buffer;
@@ -225,9 +254,9 @@ class RegistryWireCodec<T> implements WireCodec<T> {
       } catch (codecError) {
         error = codecError;
       }
-      return new WireDecodeError(`invalid Avro body for ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+      return new WireDecodeError(`invalid Avro body for ${this.readerName}: ${(error as Error).message}`, id, { cause: error });
     }
-    return new WireDecodeError(`invalid Avro body for writer schema id ${id} read as ${this.codec.name}: ${(error as Error).message}`, id, { cause: error });
+    return new WireDecodeError(`invalid Avro body for writer schema id ${id} read as ${this.readerName}: ${(error as Error).message}`, id, { cause: error });
   }
 
   /** Builds (and caches) the resolver once the writer type is known; undefined until then. */
@@ -239,7 +268,7 @@ class RegistryWireCodec<T> implements WireCodec<T> {
       resolver = this.readerType.createResolver(writer);
     } catch {
       const why = explainIncompatibility(this.readerType, writer);
-      resolver = new WireDecodeError(`incompatible writer schema id ${id}: ${this.codec.name} cannot read it: ${why.join('; ')}`, id, { part: this.part });
+      resolver = new WireDecodeError(`incompatible writer schema id ${id}: ${this.readerName} cannot read it: ${why.join('; ')}`, id, { part: this.part });
     }
     this.resolvers.set(id, resolver);
     return resolver;

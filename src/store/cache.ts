@@ -17,10 +17,10 @@ interface Entry<TKey, TValue> {
 
 /** A key's state before the current undo scope first changed it. */
 interface PreImage<TKey, TValue> {
-  readonly cacheKey: unknown;
-  readonly key: TKey;
-  readonly present: boolean;
-  readonly value: TValue | undefined;
+  cacheKey: unknown;
+  key: TKey;
+  present: boolean;
+  value: TValue | undefined;
 }
 
 export interface LoadedPartition {
@@ -33,13 +33,38 @@ class PartitionCache<TKey, TValue> {
   dirty: Entry<TKey, TValue>[] = [];
   checkpoint: PartitionCheckpoint | undefined;
   checkpointDirty = false;
-  /** The current undo scope: an event touches few keys, so a short array beats a Map here. */
+  /**
+   * The current undo scope, its first `undoCount` slots: an event touches few keys, so a short
+   * array beats a Map, and its slots are reused from event to event (nothing allocated per event).
+   */
   undo: PreImage<TKey, TValue>[] | undefined;
+  undoCount = 0;
 
   remember(cacheKey: unknown, key: TKey, entry: Entry<TKey, TValue> | undefined): void {
     const undo = this.undo!;
-    for (let i = 0; i < undo.length; i++) if (undo[i]!.cacheKey === cacheKey) return;
-    undo.push(entry === undefined ? { cacheKey, key, present: false, value: undefined } : { cacheKey, key, present: true, value: entry.value });
+    const count = this.undoCount;
+    for (let i = 0; i < count; i++) if (undo[i]!.cacheKey === cacheKey) return;
+    const present = entry !== undefined;
+    const value = entry === undefined ? undefined : entry.value;
+    const slot = undo[count];
+    if (slot === undefined) undo.push({ cacheKey, key, present, value });
+    else {
+      slot.cacheKey = cacheKey;
+      slot.key = key;
+      slot.present = present;
+      slot.value = value;
+    }
+    this.undoCount = count + 1;
+  }
+
+  /** The scope's pre-images, by cache key. */
+  scope(): Map<unknown, PreImage<TKey, TValue>> {
+    const map = new Map<unknown, PreImage<TKey, TValue>>();
+    for (let i = 0; i < this.undoCount; i++) {
+      const before = this.undo![i]!;
+      map.set(before.cacheKey, { ...before });
+    }
+    return map;
   }
 }
 
@@ -248,7 +273,11 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   mark(partition: number): void {
     const cache = this.cacheOf(partition);
     if (cache.undo === undefined) cache.undo = [];
-    else cache.undo.length = 0;
+    else {
+      // Drop references held by the previous scope's slots so that they do not pin old values.
+      for (let i = 0; i < cache.undoCount; i++) cache.undo[i]!.value = undefined;
+    }
+    cache.undoCount = 0;
   }
 
   takeChanges(options: TakeChangesOptions = {}): PartitionBatch[] {
@@ -258,10 +287,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
       if (cache.dirty.length === 0 || (only !== undefined && partition !== only)) continue;
       const dirty = cache.dirty;
       cache.dirty = [];
-      const undo =
-        cache.undo !== undefined && cache.undo.length > 0 && excludeMarked(partition)
-          ? new Map(cache.undo.map((before) => [before.cacheKey, before]))
-          : undefined;
+      const undo = cache.undo !== undefined && cache.undoCount > 0 && excludeMarked(partition) ? cache.scope() : undefined;
       const writes: StoreWrite[] = [];
       for (const entry of dirty) {
         entry.dirty = false;

@@ -31,7 +31,7 @@ export class LevelStore<TKey, TValue> extends CachedStore<TKey, TValue> {
   async open(): Promise<void> {
     if (this.db !== undefined) return;
     mkdirSync(this.path, { recursive: true });
-    const db: Db = new Level<Buffer, Buffer>(this.path, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER } as never);
+    const db: Db = new Level<Buffer, Buffer>(this.path, { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER });
     try {
       await db.open();
     } catch (error) {

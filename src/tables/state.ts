@@ -91,6 +91,9 @@ export class TableState<TKey, TValue> implements AppComponent {
   private storeInstance: Store<TKey, TValue> | undefined;
   private producer: Producer | undefined;
   private readonly parts = new Map<number, PartitionState>();
+  /** `parts` by partition number, for the hot path. */
+  private readonly partsByNumber: Array<PartitionState | undefined> = [];
+  private readonly isGlobal: boolean;
   private committing: Promise<void> = Promise.resolve();
   /** The last store write started by a commit (writes are chained in the store). */
   private storeWrites: Promise<void> = Promise.resolve();
@@ -111,11 +114,12 @@ export class TableState<TKey, TValue> implements AppComponent {
     this.keyCodec = settings.key;
     this.valueCodec = settings.value;
     this.partitionCount = settings.partitions;
+    this.isGlobal = settings.global === true;
     internals.registerComponent(this);
   }
 
   get global(): boolean {
-    return this.settings.global === true;
+    return this.isGlobal;
   }
 
   get source(): string | undefined {
@@ -151,10 +155,12 @@ export class TableState<TKey, TValue> implements AppComponent {
   // ------------------------------------------------------------------------------------------
   // App hooks
 
+  /** Topics the table writes besides its changelog (a windowed table's final results). */
+  readonly outputTopics: TopicSpec[] = [];
+
   topics(): readonly TopicSpec[] {
     const partitions = this.partitions;
-    if (partitions === undefined) return [];
-    return [this.changelogSpec(partitions)];
+    return partitions === undefined ? [...this.outputTopics] : [this.changelogSpec(partitions), ...this.outputTopics];
   }
 
   private changelogSpec(partitions: number): TopicSpec {
@@ -164,6 +170,7 @@ export class TableState<TKey, TValue> implements AppComponent {
   async start(): Promise<void> {
     this.started = true;
     this.parts.clear();
+    this.partsByNumber.length = 0;
     this.recoveries.length = 0;
     this.storeInstance = createStore(this.storeUrl, { table: this.table, key: this.keyCodec, value: this.valueCodec });
     await this.storeInstance.open();
@@ -199,21 +206,19 @@ export class TableState<TKey, TValue> implements AppComponent {
     const source = this.source;
     const relevant = source === undefined ? assigned : assigned.filter((tp) => tp.topic === source);
     if (relevant.length === 0) return;
-    if (this.partitionCount === undefined || this.partitionCount !== this.internals.partitionsOf(relevant[0]!.topic)) {
-      // The table follows its source: take the partition count from it, and refuse a mismatch.
-      for (const { topic } of relevant) {
-        const count = this.internals.partitionsOf(topic);
-        if (count === undefined) continue;
-        if (this.partitionCount === undefined) await this.ensureChangelog(count, topic);
-        else if (count !== this.partitionCount) {
-          throw new TablePartitionsError({
-            table: this.table,
-            changelog: this.changelogTopic,
-            changelogPartitions: this.partitionCount,
-            source: topic,
-            sourcePartitions: count,
-          });
-        }
+    // The table follows its source: take the partition count from it, and refuse a mismatch.
+    for (const topic of new Set(relevant.map((tp) => tp.topic))) {
+      const count = this.internals.partitionsOf(topic);
+      if (count === undefined) continue;
+      if (this.partitionCount === undefined) await this.ensureChangelog(count, topic);
+      else if (count !== this.partitionCount) {
+        throw new TablePartitionsError({
+          table: this.table,
+          changelog: this.changelogTopic,
+          changelogPartitions: this.partitionCount,
+          source: topic,
+          sourcePartitions: count,
+        });
       }
     }
     const numbers = [...new Set(relevant.map((tp) => tp.partition))].sort((a, b) => a - b);
@@ -231,6 +236,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       // The runtime committed (and so ran beforeCommit) before revoking: nothing is pending here.
       await this.commitNow(undefined, partition);
       this.parts.delete(partition);
+      this.partsByNumber[partition] = undefined;
       this.listener?.revoked(partition);
       await this.store.revoke(partition);
     }
@@ -258,6 +264,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       this.producer = undefined;
       this.storeInstance = undefined;
       this.parts.clear();
+      this.partsByNumber.length = 0;
       await store.abandon();
     }
   }
@@ -273,16 +280,12 @@ export class TableState<TKey, TValue> implements AppComponent {
     this.storeInstance = undefined;
     this.producer = undefined;
     this.parts.clear();
+    this.partsByNumber.length = 0;
     await store?.abandon();
   }
 
   // ------------------------------------------------------------------------------------------
   // Reads and writes
-
-  /** The partition a read or write applies to: the current event's, inside a handler. */
-  partitionOf(event: EventContext | undefined): number | undefined {
-    return event?.partition;
-  }
 
   /** Partitions this worker holds, ascending. */
   heldPartitions(): readonly number[] {
@@ -292,7 +295,7 @@ export class TableState<TKey, TValue> implements AppComponent {
   /** Reads inside a handler look at the event's partition; outside, at every partition held. */
   read(key: TKey): TValue | undefined {
     const event = this.internals.currentEvent();
-    if (event !== undefined && !this.global) return this.store.getSync(event.partition, key);
+    if (event !== undefined && !this.isGlobal) return this.store.getSync(event.partition, key);
     for (const partition of this.heldPartitions()) {
       const value = this.store.getSync(partition, key);
       if (value !== undefined) return value;
@@ -312,7 +315,7 @@ export class TableState<TKey, TValue> implements AppComponent {
    */
   writeTarget(): number | undefined {
     const event = this.internals.currentEvent();
-    if (this.global) {
+    if (this.isGlobal) {
       throw new TableAccessError({ table: this.table }, 'a global table is read-only: write its changelog topic instead.');
     }
     if (event === undefined) {
@@ -322,7 +325,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       );
     }
     const partition = event.partition;
-    const state = this.parts.get(partition);
+    const state = this.partsByNumber[partition];
     if (state === undefined) {
       throw new TableAccessError(
         { table: this.table, partition },
@@ -516,6 +519,7 @@ export class TableState<TKey, TValue> implements AppComponent {
     const ms = performance.now() - started;
     state.guard = guardFrom(state.sources);
     this.parts.set(partition, state);
+    this.partsByNumber[partition] = state;
     this.recoveries.push({ partition, from, records: restored, ms });
     this.logger.info('table partition recovered', {
       table: this.table,

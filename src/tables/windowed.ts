@@ -69,6 +69,15 @@ class WindowCore<TKey, TValue> implements PartitionListener {
   ) {
     this.keyId = keyCodec.name === 'string' ? (key) => key : (key) => keyCodec.encode(key).toString('latin1');
     state.listener = this;
+    const final = options.finalResults;
+    if (final !== undefined) {
+      state.outputTopics.push({
+        topic: final.name,
+        partitions: final.partitions ?? state.partitions ?? 1,
+        ...(final.replicationFactor === undefined ? {} : { replicationFactor: final.replicationFactor }),
+        ...(final.config === undefined ? {} : { config: final.config }),
+      });
+    }
   }
 
   restored(partition: number): void {

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../codegen/generate.js';
 import { checkSubjects, localSubjects, pullForCodegen, pushSubjects, readSchemaDir } from '../../codegen/registry-source.js';
@@ -79,6 +81,24 @@ describe('codegen from the registry (Apicurio)', () => {
     ]);
     const pushes = await pushSubjects(registry, local);
     expect(pushes.every((p) => p.status !== 'incompatible')).toBe(true);
+  });
+
+  it('runs as `mephisto codegen --registry URL --subject PATTERN`', async () => {
+    const registry = openRegistry(registryUrl);
+    const subject = `${run}-cli-value`;
+    subjects.push(subject);
+    await registry.register(subject, { type: 'record', name: 'CliEvent', namespace: ns, fields: [{ name: 'at', type: 'long' }] });
+    const dir = mkdtempSync(join(tmpdir(), 'mephisto-registry-codegen-'));
+    dirs.push(dir);
+    const bin = fileURLToPath(new URL('../../bin/mephisto.js', import.meta.url));
+    const { code, out } = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'codegen', '--registry', registryUrl, '--subject', `${run}-cli-*`, '--schemas', join(dir, 'schemas'), '--out', join(dir, 'generated')], (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 99) : 0, out: `${stdout}${stderr}` });
+      });
+    });
+    expect(out).toContain(`pulled ${subject} v1`);
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'generated', 'topics.ts'), 'utf8')).toContain(`name: '${run}-cli'`);
   });
 
   it('pins --version', async () => {

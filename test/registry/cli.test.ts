@@ -11,7 +11,7 @@ const bin = fileURLToPath(new URL('../../bin/mephisto.js', import.meta.url));
 
 function mephisto(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, MEPHISTO_REGISTRY_URL: '', ...env } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, MEPHISTO_REGISTRY: '', MEPHISTO_REGISTRY_URL: '', ...env } }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 99) : 0;
       resolve({ code, out: `${stdout}${stderr}` });
     });
@@ -46,7 +46,7 @@ describe('mephisto schemas', { timeout: 120_000 }, () => {
     expect(pushed.code).toBe(0);
     expect(await facade.registry.listSubjects()).toEqual(['clicks-value']);
 
-    const checked = await mephisto(['schemas', 'check', '--schemas', dir], { MEPHISTO_REGISTRY_URL: facade.url });
+    const checked = await mephisto(['schemas', 'check', '--schemas', dir], { MEPHISTO_REGISTRY: facade.url });
     expect(checked.out).toContain('clicks-value (com.acme.Click): already registered');
     expect(checked.code).toBe(0);
 
@@ -65,7 +65,7 @@ describe('mephisto schemas', { timeout: 120_000 }, () => {
     facade = await startConfluentFacade();
     const noRegistry = await mephisto(['schemas', 'check', '--schemas', schemaDir(v1)]);
     expect(noRegistry.code).toBe(2);
-    expect(noRegistry.out).toContain('pass --registry URL or set MEPHISTO_REGISTRY_URL');
+    expect(noRegistry.out).toContain('pass --registry URL or set MEPHISTO_REGISTRY');
 
     const dir = schemaDir(v1);
     writeFileSync(join(dir, 'com', 'Bad.avsc'), '{ "type": "record", ');

@@ -119,6 +119,20 @@ describe('HttpRegistry against a Confluent REST API', () => {
     expect((await rejection<RegistryError>(openRegistry(facade.url).listSubjects())).status).toBe(500);
   });
 
+  it('keeps fetching a writer schema while the registry is away, instead of failing the record', async () => {
+    facade = await startConfluentFacade();
+    const writer = await registryWireFormat(facade.registry).prepare('clicks', 'value', codecs.avroSchema<unknown>(click));
+    const reader = await registryWireFormat(openRegistry(facade.url, { retries: 0 }), { fetchRetryMs: 60_000 }).prepare('clicks', 'value', codecs.avroSchema<unknown>(clickV2));
+    facade.requests.length = 0;
+    facade.failNext(3, 503);
+    expect(await reader.decode(writer.encode({ user: 'u', count: 1 }))).toEqual({ user: 'u', count: 1, page: '/' });
+    expect(facade.requests.filter((r) => r.path === '/schemas/ids/1')).toHaveLength(4);
+
+    const impatient = await registryWireFormat(openRegistry(facade.url, { retries: 0 }), { fetchRetryMs: 0 }).prepare('clicks', 'value', codecs.avroSchema<unknown>(clickV2));
+    facade.failNext(1, 503);
+    await expect(impatient.decode(writer.encode({ user: 'u', count: 1 }))).rejects.toThrow(/cannot fetch writer schema id 1.*answered 503/);
+  });
+
   it('answers an unknown id with a 404 RegistryError', async () => {
     facade = await startConfluentFacade();
     const error = await rejection<RegistryError>(openRegistry(facade.url).getById(77));
@@ -171,16 +185,22 @@ describe('HttpRegistry basic auth', () => {
       await rejection(wrong.register('clicks-value', click)),
       await rejection(wrong.getById(1)),
       await rejection(wrong.listSubjects()),
+      await rejection(wrong.getWriterType!(1)),
     ];
     const closedUrl = facade.url;
     await facade.close();
     facade = undefined;
     const unreachable = openRegistry(urlWith(closedUrl, 'alice', password));
-    errors.push(await rejection(unreachable.getLatest('clicks-value')), await rejection(unreachable.getById(3)));
+    errors.push(
+      await rejection(unreachable.getLatest('clicks-value')),
+      await rejection(unreachable.getById(3)),
+      await rejection(unreachable.getWriterType!(3)),
+    );
 
     expect((errors[0] as RegistryError).status).toBe(401);
     expect((errors[0] as Error).message).toContain('check the registry credentials');
-    expect((errors[3] as Error).message).toMatch(/Cannot reach the schema registry at http:\/\/127\.0\.0\.1:\d+/);
+    expect((errors[4] as Error).message).toMatch(/Cannot reach the schema registry at http:\/\/127\.0\.0\.1:\d+/);
+    expect((errors[3] as RegistryError).status).toBe(401);
     for (const error of errors) {
       expect(isRegistryError(error)).toBe(true);
       const shown = `${(error as Error).message}\n${(error as Error).stack}\n${inspect(error, { depth: 10 })}\n${JSON.stringify(error)}`;

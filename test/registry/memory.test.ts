@@ -6,7 +6,7 @@ import {
   type RegistryError,
   type SchemaIncompatibleError,
 } from '../../src/errors.js';
-import { MemoryRegistry, openRegistry } from '../../src/registry/index.js';
+import { MemoryRegistry, openRegistry, registryAuthFromEnv } from '../../src/registry/index.js';
 
 const clickV1 = {
   type: 'record',
@@ -236,6 +236,11 @@ describe('openRegistry', () => {
     expect(openRegistry('memory://registry-test-shared')).toBe(named);
     await named.register('x-value', 'string');
     expect(await openRegistry('memory://registry-test-shared').listSubjects()).toContain('x-value');
+  });
+
+  it('reads basic-auth credentials from the environment when asked', () => {
+    expect(registryAuthFromEnv({ MEPHISTO_REGISTRY_USERNAME: 'u', MEPHISTO_REGISTRY_PASSWORD: 'p' })).toEqual({ auth: { username: 'u', password: 'p' } });
+    expect(registryAuthFromEnv({ MEPHISTO_REGISTRY_PASSWORD: 'p' })).toEqual({});
   });
 
   it('returns a given registry as is', () => {

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/app.js';
+import { isStoreLockedError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { createStore } from '../../src/store/index.js';
@@ -150,5 +152,30 @@ describe('a click counter on the embedded broker, killed and restarted', () => {
       for (const [url] of worker.counts.state.store.entries(partition)) expect(partitionForKey(Buffer.from(url), 3)).toBe(partition);
     }
     expect(worker.counts.stats().map((s) => s.partition)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('tables in an App', () => {
+  it('keep a level:// store under the data directory, and refuse a second worker on it', async () => {
+    const brokerUrl = freshBrokerUrl();
+    const dataDir = tempDir();
+    cleanups.push(() => removeDir(dataDir), () => dropBroker(brokerUrl));
+    const make = () => {
+      const app = new App('locked', { broker: brokerUrl, store: 'level://', dataDir, logger: silentLogger });
+      const table = app.table('t', { key: codecs.string, value: codecs.string });
+      app.agent(app.topic(clicksTopic), async (stream) => {
+        for await (const url of stream) table.set(url, url);
+      });
+      return { app, table };
+    };
+    const first = make();
+    expect(first.table.state.storeUrl).toBe(`level://${join(dataDir, 'tables')}`);
+    cleanups.push(() => first.app.stop());
+    await first.app.start();
+    const second = make();
+    cleanups.push(() => second.app.stop());
+    const error = await second.app.start().catch((e: unknown) => e);
+    expect(isStoreLockedError(error)).toBe(true);
+    expect((error as Error).message).toContain(join(dataDir, 'tables', 't'));
   });
 });

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { isStoreLockedError, isTableAccessError, isTablePartitionsError } from '../../src/errors.js';
 import { codecs } from '../../src/serde/index.js';
-import { defineTable, type Table } from '../../src/tables/index.js';
+import { App } from '../../src/app/app.js';
+import { silentLogger } from '../../src/logging.js';
+import { defineTable, type InferTableKey, type InferTableValue, type Table } from '../../src/tables/index.js';
 import { SOURCES_HEADER } from '../../src/tables/state.js';
 import { partitionForKey } from '../../src/transport/partitioner.js';
 import type { TopicPartition } from '../../src/transport/types.js';
@@ -226,6 +228,28 @@ describe('a table of click counts on a level store', () => {
     ]);
   });
 
+  it('infers app.table types from the codecs and the default', () => {
+    const app = new App('typed', { logger: silentLogger });
+    const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+    const names = app.table('names', { key: codecs.avroSchema<number>('long'), value: codecs.string });
+    expectTypeOf(counts).toEqualTypeOf<Table<string, number, never>>();
+    expectTypeOf(names).toEqualTypeOf<Table<number, string, undefined>>();
+    expectTypeOf<InferTableKey<typeof names>>().toEqualTypeOf<number>();
+    expectTypeOf<InferTableValue<typeof names>>().toEqualTypeOf<string>();
+    const windowed = counts.hopping(60_000, 10_000, { expires: 5_000 });
+    expectTypeOf(windowed.get('/a').current()).toEqualTypeOf<number>();
+    expectTypeOf(names.tumbling(1_000).get(7).now()).toEqualTypeOf<string | undefined>();
+    const misuse = () => {
+      // @ts-expect-error the default must make a value of the table's type
+      app.table('bad', { key: codecs.string, value: codecs.json<number>(), default: () => 'zero' });
+      // @ts-expect-error a windowed update returns the value type
+      windowed.update('/a', (n) => `${n}`);
+    };
+    expect(typeof misuse).toBe('function');
+    expect(counts.name).toBe('counts');
+    expect(counts.changelogTopic).toBe('typed-counts-changelog');
+  });
+
   it('types get by the presence of a default', () => {
     const w = new Worker(freshBrokerUrl(), dir(), 'memory://');
     const withDefault = defineTable(w, 'a', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
@@ -270,6 +294,19 @@ describe('a table of click counts on a level store', () => {
     expect((error as Error).message).toMatch(
       /Table counts: changelog topic clicks-app-counts-changelog has 3 partitions but its source topic clicks has 2/,
     );
+  });
+
+  it('fails to start when its partitions setting disagrees with the source topic', async () => {
+    const url = broker();
+    const w = new Worker(url, dir(), 'memory://');
+    await w.transport.admin().createTopics([{ topic: 'clicks', partitions: 2 }]);
+    defineTable(w, 'counts', { key: codecs.string, value: codecs.json<number>(), partitions: 4 });
+    cleanups.push(async () => {
+      if (w.running) await w.crash();
+    });
+    const error = await w.start(both).catch((e: unknown) => e);
+    expect(isTablePartitionsError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/changelog topic clicks-app-counts-changelog has 4 partitions but its source topic clicks has 2/);
   });
 
   it('fails the second worker on one store directory with a clear error', async () => {

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { codecs } from '../../src/serde/index.js';
+import { App } from '../../src/app/app.js';
+import { silentLogger } from '../../src/logging.js';
+import { codecs, defineTopic } from '../../src/serde/index.js';
+import { MemoryTransport } from '../../src/transport/memory/index.js';
 import { defineTable } from '../../src/tables/index.js';
 import type { WindowRange } from '../../src/tables/windows.js';
 import { dropBroker, freshBrokerUrl, removeDir, tempDir, Worker } from './harness.js';
@@ -115,6 +118,38 @@ describe('a tumbling windowed table', () => {
     for (let i = 7; i < events.length; i++) count(second.w, second.views, i);
     expect([...closedBefore, ...closedAfter]).toEqual(closedOracle);
     expect(second.views.lateEvents).toBe(1); // event 10; event 5 was counted by the first worker
+  });
+});
+
+describe('a tumbling windowed table in an App on the embedded broker', () => {
+  it('matches the same oracle from record timestamps', async () => {
+    const brokerUrl = freshBrokerUrl();
+    const data = tempDir();
+    cleanups.push(() => removeDir(data), () => dropBroker(brokerUrl));
+    const app = new App('window-app', { broker: brokerUrl, store: `level://${data}`, dataDir: data, logger: silentLogger });
+    const views = app.topic(defineTopic({ name: 'views', key: codecs.string, value: codecs.string, partitions: 1 }));
+    const closed: Array<[string, number, number, number]> = [];
+    const perWindow = app.table('views', { key: codecs.string, value: codecs.json<number>(), default: () => 0 }).tumbling(10, {
+      expires: 5,
+      onWindowClose: (key, value, window) => closed.push([key, window.start, window.end, value]),
+    });
+    let seen = 0;
+    app.agent(views, async (stream) => {
+      for await (const key of stream) {
+        perWindow.update(key, (n) => n + 1);
+        seen++;
+      }
+    });
+    cleanups.push(() => app.stop());
+    await app.start();
+    await new MemoryTransport(brokerUrl)
+      .producer()
+      .send('views', events.map(([timestamp, key]) => ({ key: Buffer.from(key), value: Buffer.from(key), timestamp })));
+    for (let i = 0; i < 500 && seen < events.length; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toBe(events.length);
+    expect(closed).toEqual(closedOracle);
+    expect(perWindow.lateEvents).toBe(2);
+    expect([...perWindow.windows()].map(({ key, window, value }) => [key, window.start, value])).toEqual([['a', 40, 1]]);
   });
 });
 

@@ -10,9 +10,7 @@
  *
  * Started by bench/peers/main.ts with the PEERS_* environment (see ../settings.ts).
  */
-import { codecs, defineTopic } from 'mephisto';
-// TODO(peers): import App from 'mephisto' once src/index.ts exports it (the runtime engineer adds it)
-import { App } from '../../../src/app/index.js';
+import { App, codecs, defineTopic } from 'mephisto';
 import { Click } from '../../../generated/com/acme/clicks/Click.js';
 import { countTable, settingsFromEnv, type PageVisit } from '../settings.js';
 

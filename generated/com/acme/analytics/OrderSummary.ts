@@ -31,49 +31,10 @@ export interface OrderSummary {
 export class OrderSummary {
   /** The Avro full name. */
   static readonly fullName = 'com.acme.analytics.OrderSummary';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "com.acme.analytics.OrderSummary",
-    "doc": "An order joined with the clicks of its customer's session.",
-    "fields": [
-      {
-        "name": "orderId",
-        "type": {
-          "type": "string",
-          "logicalType": "uuid"
-        }
-      },
-      {
-        "name": "customerId",
-        "type": "string"
-      },
-      {
-        "name": "total",
-        "type": {
-          "type": "bytes",
-          "logicalType": "decimal",
-          "precision": 12,
-          "scale": 2
-        }
-      },
-      {
-        "name": "itemCount",
-        "type": "int"
-      },
-      {
-        "name": "clicksBeforeOrder",
-        "type": "long"
-      },
-      {
-        "name": "createdAt",
-        "type": {
-          "type": "long",
-          "logicalType": "timestamp-millis"
-        }
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('com.acme.analytics.OrderSummary');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('com.acme.analytics.OrderSummary');
 

@@ -26,22 +26,10 @@ export interface PageViews {
 export class PageViews {
   /** The Avro full name. */
   static readonly fullName = 'com.acme.analytics.PageViews';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "com.acme.analytics.PageViews",
-    "doc": "How many times a page was viewed.",
-    "fields": [
-      {
-        "name": "url",
-        "type": "string"
-      },
-      {
-        "name": "views",
-        "type": "long"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('com.acme.analytics.PageViews');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('com.acme.analytics.PageViews');
 

@@ -38,67 +38,10 @@ export interface Click {
 export class Click {
   /** The Avro full name. */
   static readonly fullName = 'com.acme.clicks.Click';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "com.acme.clicks.Click",
-    "doc": "One click on a page of the shop, as the web tier reports it.",
-    "fields": [
-      {
-        "name": "url",
-        "type": "string",
-        "doc": "The page's URL, without the query string."
-      },
-      {
-        "name": "userId",
-        "type": "string"
-      },
-      {
-        "name": "sessionId",
-        "type": {
-          "type": "string",
-          "logicalType": "uuid"
-        }
-      },
-      {
-        "name": "timestamp",
-        "type": {
-          "type": "long",
-          "logicalType": "timestamp-millis"
-        }
-      },
-      {
-        "name": "referrer",
-        "type": [
-          "null",
-          "string"
-        ],
-        "default": null
-      },
-      {
-        "name": "device",
-        "type": {
-          "type": "enum",
-          "name": "com.acme.clicks.Device",
-          "doc": "The kind of device the click came from.",
-          "symbols": [
-            "DESKTOP",
-            "MOBILE",
-            "TABLET",
-            "BOT"
-          ],
-          "default": "DESKTOP"
-        },
-        "default": "DESKTOP"
-      },
-      {
-        "name": "durationMs",
-        "type": "int",
-        "doc": "Time spent on the page before the click, in milliseconds.",
-        "default": 0
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('com.acme.clicks.Click');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('com.acme.clicks.Click');
 

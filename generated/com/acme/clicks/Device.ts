@@ -12,18 +12,7 @@ export type Device = 'DESKTOP' | 'MOBILE' | 'TABLET' | 'BOT';
  */
 export const Device = $defineEnum({
   fullName: 'com.acme.clicks.Device',
-  schema: {
-    "type": "enum",
-    "name": "com.acme.clicks.Device",
-    "doc": "The kind of device the click came from.",
-    "symbols": [
-      "DESKTOP",
-      "MOBILE",
-      "TABLET",
-      "BOT"
-    ],
-    "default": "DESKTOP"
-  },
+  schema: $types.schema('com.acme.clicks.Device'),
   type: $types.get('com.acme.clicks.Device'),
   symbols: ['DESKTOP', 'MOBILE', 'TABLET', 'BOT'],
   default: 'DESKTOP',

@@ -31,31 +31,10 @@ export interface Address {
 export class Address {
   /** The Avro full name. */
   static readonly fullName = 'com.acme.common.Address';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "com.acme.common.Address",
-    "doc": "A postal address.",
-    "fields": [
-      {
-        "name": "street",
-        "type": "string"
-      },
-      {
-        "name": "city",
-        "type": "string"
-      },
-      {
-        "name": "postalCode",
-        "type": "string"
-      },
-      {
-        "name": "country",
-        "type": "string",
-        "doc": "ISO 3166-1 alpha-2 country code."
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('com.acme.common.Address');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('com.acme.common.Address');
 

@@ -12,12 +12,7 @@ export type CurrencyCode = Buffer;
  */
 export const CurrencyCode = $defineFixed({
   fullName: 'com.acme.orders.CurrencyCode',
-  schema: {
-    "type": "fixed",
-    "name": "com.acme.orders.CurrencyCode",
-    "doc": "ISO 4217 code, e.g. EUR.",
-    "size": 3
-  },
+  schema: $types.schema('com.acme.orders.CurrencyCode'),
   type: $types.get('com.acme.orders.CurrencyCode'),
   size: 3,
 });

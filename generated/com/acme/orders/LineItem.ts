@@ -28,31 +28,10 @@ export interface LineItem {
 export class LineItem {
   /** The Avro full name. */
   static readonly fullName = 'com.acme.orders.LineItem';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "com.acme.orders.LineItem",
-    "doc": "One line of an order.",
-    "fields": [
-      {
-        "name": "sku",
-        "type": "string"
-      },
-      {
-        "name": "quantity",
-        "type": "int"
-      },
-      {
-        "name": "unitPrice",
-        "type": {
-          "type": "bytes",
-          "logicalType": "decimal",
-          "precision": 12,
-          "scale": 2
-        }
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('com.acme.orders.LineItem');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('com.acme.orders.LineItem');
 

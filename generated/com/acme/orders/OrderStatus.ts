@@ -6,17 +6,7 @@ export type OrderStatus = 'PENDING' | 'PAID' | 'SHIPPED' | 'CANCELLED';
 
 export const OrderStatus = $defineEnum({
   fullName: 'com.acme.orders.OrderStatus',
-  schema: {
-    "type": "enum",
-    "name": "com.acme.orders.OrderStatus",
-    "symbols": [
-      "PENDING",
-      "PAID",
-      "SHIPPED",
-      "CANCELLED"
-    ],
-    "default": "PENDING"
-  },
+  schema: $types.schema('com.acme.orders.OrderStatus'),
   type: $types.get('com.acme.orders.OrderStatus'),
   symbols: ['PENDING', 'PAID', 'SHIPPED', 'CANCELLED'],
   default: 'PENDING',

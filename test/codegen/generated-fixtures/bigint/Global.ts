@@ -19,17 +19,10 @@ export interface Global {
 export class Global {
   /** The Avro full name. */
   static readonly fullName = 'Global';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "Global",
-    "fields": [
-      {
-        "name": "x",
-        "type": "int"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('Global');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('Global');
 

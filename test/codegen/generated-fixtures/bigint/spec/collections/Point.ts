@@ -20,21 +20,10 @@ export interface Point {
 export class Point {
   /** The Avro full name. */
   static readonly fullName = 'spec.collections.Point';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.collections.Point",
-    "fields": [
-      {
-        "name": "x",
-        "type": "int"
-      },
-      {
-        "name": "y",
-        "type": "int"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.collections.Point');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.collections.Point');
 

@@ -20,22 +20,10 @@ export interface Pair {
 export class Pair {
   /** The Avro full name. */
   static readonly fullName = 'spec.defaults.Pair';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.defaults.Pair",
-    "fields": [
-      {
-        "name": "left",
-        "type": "int"
-      },
-      {
-        "name": "right",
-        "type": "string",
-        "default": "r"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.defaults.Pair');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.defaults.Pair');
 

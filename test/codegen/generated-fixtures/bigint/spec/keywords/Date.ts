@@ -19,17 +19,10 @@ export interface Date_ {
 export class Date_ {
   /** The Avro full name. */
   static readonly fullName = 'spec.keywords.Date';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.keywords.Date",
-    "fields": [
-      {
-        "name": "Buffer",
-        "type": "bytes"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.keywords.Date');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.keywords.Date');
 

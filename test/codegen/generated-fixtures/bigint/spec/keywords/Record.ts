@@ -21,26 +21,10 @@ export interface Record_ {
 export class Record_ {
   /** The Avro full name. */
   static readonly fullName = 'spec.keywords.Record';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.keywords.Record",
-    "fields": [
-      {
-        "name": "Date",
-        "type": {
-          "type": "record",
-          "name": "spec.keywords.Date",
-          "fields": [
-            {
-              "name": "Buffer",
-              "type": "bytes"
-            }
-          ]
-        }
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.keywords.Record');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.keywords.Record');
 

@@ -6,16 +6,7 @@ export type default_ = 'class' | 'delete' | 'new' | 'prototype';
 
 export const default_ = $defineEnum({
   fullName: 'spec.keywords.default',
-  schema: {
-    "type": "enum",
-    "name": "spec.keywords.default",
-    "symbols": [
-      "class",
-      "delete",
-      "new",
-      "prototype"
-    ]
-  },
+  schema: $types.schema('spec.keywords.default'),
   type: $types.get('spec.keywords.default'),
   symbols: ['class', 'delete', 'new', 'prototype'],
 });

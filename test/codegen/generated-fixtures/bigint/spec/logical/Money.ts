@@ -6,14 +6,7 @@ export type Money = Decimal;
 
 export const Money = $defineFixed({
   fullName: 'spec.logical.Money',
-  schema: {
-    "type": "fixed",
-    "name": "spec.logical.Money",
-    "size": 8,
-    "logicalType": "decimal",
-    "precision": 18,
-    "scale": 4
-  },
+  schema: $types.schema('spec.logical.Money'),
   type: $types.get('spec.logical.Money'),
   size: 8,
 });

@@ -22,43 +22,10 @@ export interface Pong {
 export class Pong {
   /** The Avro full name. */
   static readonly fullName = 'spec.recursive.Pong';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.recursive.Pong",
-    "fields": [
-      {
-        "name": "count",
-        "type": "int"
-      },
-      {
-        "name": "ping",
-        "type": [
-          "null",
-          {
-            "type": "record",
-            "name": "spec.recursive.Ping",
-            "doc": "Ping and Pong reference each other across files.",
-            "fields": [
-              {
-                "name": "count",
-                "type": "int"
-              },
-              {
-                "name": "pong",
-                "type": [
-                  "null",
-                  "spec.recursive.Pong"
-                ],
-                "default": null
-              }
-            ]
-          }
-        ],
-        "default": null
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.recursive.Pong');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.recursive.Pong');
 

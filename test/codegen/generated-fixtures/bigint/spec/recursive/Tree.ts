@@ -27,26 +27,10 @@ export interface Tree {
 export class Tree {
   /** The Avro full name. */
   static readonly fullName = 'spec.recursive.Tree';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.recursive.Tree",
-    "doc": "A tree of itself.",
-    "fields": [
-      {
-        "name": "value",
-        "type": "int"
-      },
-      {
-        "name": "children",
-        "type": {
-          "type": "array",
-          "items": "spec.recursive.Tree"
-        },
-        "default": []
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.recursive.Tree');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.recursive.Tree');
 

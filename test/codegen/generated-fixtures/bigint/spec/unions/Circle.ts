@@ -19,17 +19,10 @@ export interface Circle {
 export class Circle {
   /** The Avro full name. */
   static readonly fullName = 'spec.unions.Circle';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.unions.Circle",
-    "fields": [
-      {
-        "name": "radius",
-        "type": "double"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.unions.Circle');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.unions.Circle');
 

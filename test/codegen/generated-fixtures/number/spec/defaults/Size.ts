@@ -6,16 +6,7 @@ export type Size = 'S' | 'M' | 'L';
 
 export const Size = $defineEnum({
   fullName: 'spec.defaults.Size',
-  schema: {
-    "type": "enum",
-    "name": "spec.defaults.Size",
-    "symbols": [
-      "S",
-      "M",
-      "L"
-    ],
-    "default": "M"
-  },
+  schema: $types.schema('spec.defaults.Size'),
   type: $types.get('spec.defaults.Size'),
   symbols: ['S', 'M', 'L'],
   default: 'M',

@@ -6,11 +6,7 @@ export type Two = Buffer;
 
 export const Two = $defineFixed({
   fullName: 'spec.defaults.Two',
-  schema: {
-    "type": "fixed",
-    "name": "spec.defaults.Two",
-    "size": 2
-  },
+  schema: $types.schema('spec.defaults.Two'),
   type: $types.get('spec.defaults.Two'),
   size: 2,
 });

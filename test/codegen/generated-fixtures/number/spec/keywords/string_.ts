@@ -6,11 +6,7 @@ export type string_ = Buffer;
 
 export const string_ = $defineFixed({
   fullName: 'spec.keywords.string_',
-  schema: {
-    "type": "fixed",
-    "name": "spec.keywords.string_",
-    "size": 2
-  },
+  schema: $types.schema('spec.keywords.string_'),
   type: $types.get('spec.keywords.string_'),
   size: 2,
 });

@@ -25,18 +25,10 @@ export interface Celsius {
 export class Celsius {
   /** The Avro full name. */
   static readonly fullName = 'spec.misc.Celsius';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.misc.Celsius",
-    "doc": "Same fields as Fahrenheit: the brand keeps them apart.",
-    "fields": [
-      {
-        "name": "value",
-        "type": "double"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.misc.Celsius');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.misc.Celsius');
 

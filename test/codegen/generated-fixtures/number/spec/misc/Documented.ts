@@ -43,66 +43,10 @@ export interface Documented {
 export class Documented {
   /** The Avro full name. */
   static readonly fullName = 'spec.misc.Documented';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.misc.Documented",
-    "doc": "A doc that tries to end the comment */ and go on:\n  second line, with  /* nested */ markers\n\n@param not a real tag",
-    "aliases": [
-      "spec.misc.OldDocumented",
-      "spec.legacy.Documented"
-    ],
-    "fields": [
-      {
-        "name": "sorted",
-        "type": "string",
-        "doc": "*/ at the start",
-        "order": "descending",
-        "aliases": [
-          "oldSorted"
-        ]
-      },
-      {
-        "name": "ignored",
-        "type": "int",
-        "order": "ignore"
-      },
-      {
-        "name": "empty",
-        "type": {
-          "type": "record",
-          "name": "spec.misc.Empty",
-          "fields": []
-        }
-      },
-      {
-        "name": "emptyFixed",
-        "type": {
-          "type": "fixed",
-          "name": "spec.misc.Nothing",
-          "size": 0
-        }
-      },
-      {
-        "name": "failure",
-        "type": [
-          "null",
-          {
-            "type": "error",
-            "name": "spec.misc.Failure",
-            "doc": "An Avro error type is a record too.",
-            "fields": [
-              {
-                "name": "message",
-                "type": "string"
-              }
-            ]
-          }
-        ],
-        "default": null
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.misc.Documented');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.misc.Documented');
 

@@ -18,12 +18,10 @@ export interface Empty {
 export class Empty {
   /** The Avro full name. */
   static readonly fullName = 'spec.misc.Empty';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.misc.Empty",
-    "fields": []
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.misc.Empty');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.misc.Empty');
 

@@ -19,17 +19,10 @@ export interface Fahrenheit {
 export class Fahrenheit {
   /** The Avro full name. */
   static readonly fullName = 'spec.misc.Fahrenheit';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.misc.Fahrenheit",
-    "fields": [
-      {
-        "name": "value",
-        "type": "double"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.misc.Fahrenheit');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.misc.Fahrenheit');
 

@@ -25,18 +25,10 @@ export interface Failure {
 export class Failure {
   /** The Avro full name. */
   static readonly fullName = 'spec.misc.Failure';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "error",
-    "name": "spec.misc.Failure",
-    "doc": "An Avro error type is a record too.",
-    "fields": [
-      {
-        "name": "message",
-        "type": "string"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.misc.Failure');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.misc.Failure');
 

@@ -6,11 +6,7 @@ export type Nothing = Buffer;
 
 export const Nothing = $defineFixed({
   fullName: 'spec.misc.Nothing',
-  schema: {
-    "type": "fixed",
-    "name": "spec.misc.Nothing",
-    "size": 0
-  },
+  schema: $types.schema('spec.misc.Nothing'),
   type: $types.get('spec.misc.Nothing'),
   size: 0,
 });

@@ -42,91 +42,10 @@ export interface Primitives {
 export class Primitives {
   /** The Avro full name. */
   static readonly fullName = 'spec.primitives.Primitives';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.primitives.Primitives",
-    "doc": "Every primitive type, each with and without a default.",
-    "fields": [
-      {
-        "name": "aNull",
-        "type": "null"
-      },
-      {
-        "name": "aBoolean",
-        "type": "boolean"
-      },
-      {
-        "name": "anInt",
-        "type": "int"
-      },
-      {
-        "name": "aLong",
-        "type": "long"
-      },
-      {
-        "name": "aFloat",
-        "type": "float"
-      },
-      {
-        "name": "aDouble",
-        "type": "double"
-      },
-      {
-        "name": "someBytes",
-        "type": "bytes"
-      },
-      {
-        "name": "aString",
-        "type": "string"
-      },
-      {
-        "name": "nullWithDefault",
-        "type": "null",
-        "default": null
-      },
-      {
-        "name": "booleanWithDefault",
-        "type": "boolean",
-        "default": true
-      },
-      {
-        "name": "intWithDefault",
-        "type": "int",
-        "default": -2147483648
-      },
-      {
-        "name": "longWithDefault",
-        "type": "long",
-        "default": 9007199254740990
-      },
-      {
-        "name": "floatWithDefault",
-        "type": "float",
-        "default": 1.5
-      },
-      {
-        "name": "doubleWithDefault",
-        "type": "double",
-        "default": -0.000001
-      },
-      {
-        "name": "bytesWithDefault",
-        "type": "bytes",
-        "default": "\u0000ÿA"
-      },
-      {
-        "name": "stringWithDefault",
-        "type": "string",
-        "default": "it's \"quoted\"\né中"
-      },
-      {
-        "name": "objectForm",
-        "type": "string",
-        "default": ""
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.primitives.Primitives');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.primitives.Primitives');
 

@@ -20,25 +20,10 @@ export interface LinkedList {
 export class LinkedList {
   /** The Avro full name. */
   static readonly fullName = 'spec.recursive.LinkedList';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.recursive.LinkedList",
-    "fields": [
-      {
-        "name": "value",
-        "type": "string"
-      },
-      {
-        "name": "next",
-        "type": [
-          "null",
-          "spec.recursive.LinkedList"
-        ],
-        "default": null
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.recursive.LinkedList');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.recursive.LinkedList');
 

@@ -28,43 +28,10 @@ export interface Ping {
 export class Ping {
   /** The Avro full name. */
   static readonly fullName = 'spec.recursive.Ping';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.recursive.Ping",
-    "doc": "Ping and Pong reference each other across files.",
-    "fields": [
-      {
-        "name": "count",
-        "type": "int"
-      },
-      {
-        "name": "pong",
-        "type": [
-          "null",
-          {
-            "type": "record",
-            "name": "spec.recursive.Pong",
-            "fields": [
-              {
-                "name": "count",
-                "type": "int"
-              },
-              {
-                "name": "ping",
-                "type": [
-                  "null",
-                  "spec.recursive.Ping"
-                ],
-                "default": null
-              }
-            ]
-          }
-        ],
-        "default": null
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.recursive.Ping');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.recursive.Ping');
 

@@ -6,15 +6,7 @@ export type Color = 'RED' | 'GREEN' | 'BLUE';
 
 export const Color = $defineEnum({
   fullName: 'spec.unions.Color',
-  schema: {
-    "type": "enum",
-    "name": "spec.unions.Color",
-    "symbols": [
-      "RED",
-      "GREEN",
-      "BLUE"
-    ]
-  },
+  schema: $types.schema('spec.unions.Color'),
   type: $types.get('spec.unions.Color'),
   symbols: ['RED', 'GREEN', 'BLUE'],
 });

@@ -19,17 +19,10 @@ export interface Inner {
 export class Inner {
   /** The Avro full name. */
   static readonly fullName = 'spec.ns.other.Inner';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.ns.other.Inner",
-    "fields": [
-      {
-        "name": "b",
-        "type": "string"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.ns.other.Inner');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.ns.other.Inner');
 

@@ -37,82 +37,10 @@ export interface Outer {
 export class Outer {
   /** The Avro full name. */
   static readonly fullName = 'spec.ns.outer.Outer';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.ns.outer.Outer",
-    "doc": "Namespaces inherited, overridden, and given in full names.",
-    "fields": [
-      {
-        "name": "inherited",
-        "type": {
-          "type": "record",
-          "name": "spec.ns.outer.Inner",
-          "fields": [
-            {
-              "name": "a",
-              "type": "int"
-            }
-          ]
-        }
-      },
-      {
-        "name": "overridden",
-        "type": {
-          "type": "record",
-          "name": "spec.ns.other.Inner",
-          "fields": [
-            {
-              "name": "b",
-              "type": "string"
-            }
-          ]
-        }
-      },
-      {
-        "name": "fullName",
-        "type": {
-          "type": "enum",
-          "name": "spec.ns.third.Level",
-          "symbols": [
-            "LOW",
-            "HIGH"
-          ]
-        }
-      },
-      {
-        "name": "again",
-        "type": "spec.ns.outer.Inner"
-      },
-      {
-        "name": "otherAgain",
-        "type": "spec.ns.other.Inner"
-      },
-      {
-        "name": "topLevel",
-        "type": {
-          "type": "record",
-          "name": "spec.ns.outer.TopLevel",
-          "fields": [
-            {
-              "name": "nothing",
-              "type": {
-                "type": "record",
-                "name": "Global",
-                "namespace": "",
-                "fields": [
-                  {
-                    "name": "x",
-                    "type": "int"
-                  }
-                ]
-              }
-            }
-          ]
-        }
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.ns.outer.Outer');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.ns.outer.Outer');
 

@@ -21,27 +21,10 @@ export interface TopLevel {
 export class TopLevel {
   /** The Avro full name. */
   static readonly fullName = 'spec.ns.outer.TopLevel';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.ns.outer.TopLevel",
-    "fields": [
-      {
-        "name": "nothing",
-        "type": {
-          "type": "record",
-          "name": "Global",
-          "namespace": "",
-          "fields": [
-            {
-              "name": "x",
-              "type": "int"
-            }
-          ]
-        }
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.ns.outer.TopLevel');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.ns.outer.TopLevel');
 

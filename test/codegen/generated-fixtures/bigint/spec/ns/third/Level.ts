@@ -6,14 +6,7 @@ export type Level = 'LOW' | 'HIGH';
 
 export const Level = $defineEnum({
   fullName: 'spec.ns.third.Level',
-  schema: {
-    "type": "enum",
-    "name": "spec.ns.third.Level",
-    "symbols": [
-      "LOW",
-      "HIGH"
-    ]
-  },
+  schema: $types.schema('spec.ns.third.Level'),
   type: $types.get('spec.ns.third.Level'),
   symbols: ['LOW', 'HIGH'],
 });

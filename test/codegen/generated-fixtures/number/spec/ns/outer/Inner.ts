@@ -19,17 +19,10 @@ export interface Inner {
 export class Inner {
   /** The Avro full name. */
   static readonly fullName = 'spec.ns.outer.Inner';
-  /** The full, self-contained Avro schema, as a registry stores it. */
-  static readonly schema: AvroSchemaJSON = {
-    "type": "record",
-    "name": "spec.ns.outer.Inner",
-    "fields": [
-      {
-        "name": "a",
-        "type": "int"
-      }
-    ]
-  };
+  /** The full, self-contained Avro schema (every referenced type inlined), as a registry stores it. */
+  static get schema(): AvroSchemaJSON {
+    return $types.schema('spec.ns.outer.Inner');
+  }
   /** The avsc type, shared by every model of this schema set. */
   static readonly type: AvroType = $types.get('spec.ns.outer.Inner');
 

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/app/index.js';
+import { memoryLogger } from '../../src/logging.js';
+import { frame, openRegistry, registryWireFormat } from '../../src/registry/index.js';
+import { codecs, defineTopic } from '../../src/serde/index.js';
+import { MemoryBroker, MemoryTransport } from '../../src/transport/memory/index.js';
+
+/**
+ * The whole path on the embedded broker and registry: an app with `registry: 'memory://NAME'`
+ * reads records framed by an older schema version into its current model, and dead-letters
+ * corrupt bytes, unknown schema ids and incompatible writers with the reason, going on.
+ */
+interface Page {
+  readonly user: string;
+  readonly path: string;
+  readonly ms: number;
+  readonly referrer: string;
+}
+
+const pageV1 = {
+  type: 'record',
+  name: 'Page',
+  namespace: 'test.registry',
+  fields: [
+    { name: 'user', type: 'string' },
+    { name: 'path', type: 'string' },
+    { name: 'ms', type: 'int' },
+  ],
+};
+const pageV2 = { ...pageV1, fields: [...pageV1.fields.slice(0, 2), { name: 'ms', type: 'long' }, { name: 'referrer', type: 'string', default: '' }] };
+
+const apps: App[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.stop().catch(() => undefined);
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200_000; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('an app with a schema registry (memory)', () => {
+  it('reads an older writer into the current model and dead-letters what it cannot read', async () => {
+    const brokerUrl = `memory://registry-app-${randomUUID()}`;
+    const registryUrl = `memory://registry-app-${randomUUID()}`;
+    const broker = MemoryBroker.forUrl(brokerUrl);
+    const pages = defineTopic({ name: 'pages', key: codecs.string, value: codecs.avroSchema<Page>(pageV2), partitions: 1 });
+    const app = new App('regapp', { broker: brokerUrl, registry: registryUrl, logger: memoryLogger(), commitInterval: 60_000, env: {} });
+    apps.push(app);
+    const seen: Page[] = [];
+    app.agent(app.topic(pages), async function readPages(stream) {
+      for await (const page of stream) seen.push(page);
+    });
+
+    // An older producer registered v1 under the same subject and wrote with it.
+    const registry = openRegistry(registryUrl);
+    const older = await registryWireFormat(registry).prepare('pages', 'value', codecs.avroSchema<Record<string, unknown>>(pageV1));
+    await app.start();
+    const incompatible = await registry.register('elsewhere-value', { ...pageV1, fields: [{ name: 'user', type: 'int' }] });
+
+    const raw = new MemoryTransport(brokerUrl).producer();
+    await raw.send('pages', [
+      { key: Buffer.from('a'), value: older.encode({ user: 'ada', path: '/old', ms: 5 }) },
+      { key: Buffer.from('b'), value: Buffer.from('plain text, not framed') },
+      { key: Buffer.from('c'), value: frame(9999, Buffer.from([2, 97])) },
+      { key: Buffer.from('d'), value: frame(incompatible.id, Buffer.from([2])) },
+    ]);
+    await app.topic(pages).send({ key: 'e', value: { user: 'bob', path: '/new', ms: 7, referrer: '/home' } });
+
+    await until(() => seen.length === 2, 'the two readable pages');
+    expect(seen).toEqual([
+      { user: 'ada', path: '/old', ms: 5, referrer: '' },
+      { user: 'bob', path: '/new', ms: 7, referrer: '/home' },
+    ]);
+    await app.internals.flush();
+    const dlq = broker.topics.get('regapp-readPages-dlq')?.logs.flatMap((log) => log.records) ?? [];
+    expect(dlq.map((r) => r.key?.toString())).toEqual(['b', 'c', 'd']);
+    const errors = dlq.map((r) => r.headers['mephisto-error']!.toString());
+    expect(dlq.every((r) => r.headers['mephisto-error-type']!.toString() === 'ValueDecodeError')).toBe(true);
+    expect(errors[0]).toMatch(/wrong magic byte 112/);
+    expect(errors[1]).toMatch(/unknown schema id 9999/);
+    expect(errors[2]).toMatch(new RegExp(`incompatible writer schema id ${incompatible.id}.*test\\.registry\\.Page\\.user: the writer's int cannot be read as string`));
+    expect(dlq[0]!.value!.toString()).toBe('plain text, not framed');
+  });
+});

@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the clickstream demo (npm start)', () => {
+  it('runs on the embedded broker and prints a summary, exiting 0', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/clickstream/main.ts'], {
+      cwd: root,
+      env: { ...process.env, DEMO_CLICKS: '5000', MEPHISTO_LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/events produced and processed\s+5,\d{3} \(5,000 clicks, \d+ orders\)/);
+    expect(run.stdout).toContain('Top 5 pages by views');
+    expect(run.stdout).toMatch(/1\. https:\/\/shop\.example\/\s+[\d,]+ views/);
+    expect(run.stdout).toContain('Top 5 customers by spend');
+  });
+});
