@@ -2,7 +2,7 @@ import type { Type } from 'avsc';
 import { ConfigError, RegistryError, SchemaIncompatibleError } from '../errors.js';
 import type { AvroSchemaJSON } from '../serde/codec.js';
 import { checkCompatibilityLevel, isCompatibilityLevel } from './compatibility.js';
-import { inlineReferences, parseAvro, stableJson } from './schema.js';
+import { inlineReferences, parseAvro, schemaIdentity, stableJson } from './schema.js';
 import type {
   CompatibilityLevel,
   CompatibilityResult,
@@ -144,8 +144,8 @@ export class MemoryRegistry implements SchemaRegistry {
         { cause: error },
       );
     }
-    // Identical means the same JSON (key order aside) and the same references, as for Confluent.
-    const key = stableJson([schema, references.map((r) => [r.name, r.subject, r.version])]);
+    // Identical means the same schema (name forms and key order aside) and the same references.
+    const key = `${schemaIdentity(schema)}\u0000${stableJson(references.map((r) => [r.name, r.subject, r.version]))}`;
     return { type, key, selfContained };
   }
 

@@ -102,3 +102,32 @@ export function stableJson(json: unknown): string {
     isObject(value) ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])) : value,
   );
 }
+
+/**
+ * A schema's identity, as Confluent's registry compares schemas: names written in full (a
+ * `namespace` attribute or a short name in a namespace means the same as the full name), object
+ * keys in any order. Everything else (docs, defaults, aliases, custom attributes) counts.
+ */
+export function schemaIdentity(schema: AvroSchemaJSON): string {
+  const fullName = (name: string, namespace: string) => (name.includes('.') || namespace === '' ? name : `${namespace}.${name}`);
+  const walk = (json: Json, namespace: string): Json => {
+    if (typeof json === 'string') return primitives.has(json) ? json : fullName(json, namespace);
+    if (Array.isArray(json)) return json.map((branch) => walk(branch, namespace));
+    if (!isObject(json)) return json;
+    const type = json.type;
+    if (typeof type !== 'string') return { ...json, type: walk(type, namespace) };
+    if (type === 'array') return { ...json, items: walk(json.items, namespace) };
+    if (type === 'map') return { ...json, values: walk(json.values, namespace) };
+    if (!namedKinds.has(type) || typeof json.name !== 'string') return json;
+    const own = json.name.includes('.')
+      ? json.name.slice(0, json.name.lastIndexOf('.'))
+      : typeof json.namespace === 'string' ? json.namespace : namespace;
+    const { namespace: _namespace, ...rest } = json;
+    const named: JsonObject = { ...rest, name: fullName(json.name.slice(json.name.lastIndexOf('.') + 1), own) };
+    if (Array.isArray(json.fields)) {
+      named.fields = json.fields.map((field) => (isObject(field) ? { ...field, type: walk(field.type, own) } : field));
+    }
+    return named;
+  };
+  return stableJson(walk(schema, ''));
+}

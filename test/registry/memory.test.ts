@@ -57,6 +57,18 @@ describe('MemoryRegistry: ids, subjects, versions', () => {
     expect(await registry.listVersions('clicks-value')).toEqual([1, 2]);
   });
 
+  it('treats one schema written with a namespace or with full names as the same schema', async () => {
+    const registry = new MemoryRegistry();
+    const short = await registry.register('clicks-value', clickV2);
+    const full = {
+      type: 'record',
+      name: 'com.acme.Click',
+      fields: [...clickV2.fields],
+    };
+    expect(await registry.lookup('clicks-value', full)).toEqual(short);
+    expect((await registry.register('other-value', full)).id).toBe(short.id);
+  });
+
   it('treats schemas that differ only in a default as different schemas', async () => {
     const registry = new MemoryRegistry();
     const withDefault = { ...clickV2, fields: [...clickV1.fields, { name: 'page', type: 'string', default: '/home' }] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inlineReferences, namedTypeName, parseAvro, stableJson } from '../../src/registry/schema.js';
+import { inlineReferences, namedTypeName, parseAvro, schemaIdentity, stableJson } from '../../src/registry/schema.js';
 
 const address = {
   type: 'record',
@@ -67,6 +67,14 @@ describe('schema helpers', () => {
     expect(namedTypeName({ type: 'enum', name: 'E', symbols: ['A'] })).toBe('E');
     expect(namedTypeName('long')).toBeUndefined();
     expect(namedTypeName({ type: 'array', items: 'long' })).toBeUndefined();
+  });
+
+  it('gives one identity to one schema, however its names are written', () => {
+    const nested = { type: 'record', name: 'Order', namespace: 'a.b', fields: [{ name: 'x', type: { type: 'enum', name: 'E', symbols: ['A'] } }, { name: 'y', type: 'E' }] };
+    const full = { fields: [{ type: { symbols: ['A'], type: 'enum', name: 'a.b.E' }, name: 'x' }, { name: 'y', type: 'a.b.E' }], name: 'a.b.Order', type: 'record' };
+    expect(schemaIdentity(nested)).toBe(schemaIdentity(full));
+    expect(schemaIdentity(nested)).not.toBe(schemaIdentity({ ...nested, doc: 'changed' }));
+    expect(schemaIdentity({ ...nested, namespace: 'c' })).not.toBe(schemaIdentity(nested));
   });
 
   it('writes stable JSON whatever the key order', () => {

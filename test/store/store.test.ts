@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +196,35 @@ describe('level:// store', () => {
     open.length = 0;
     const free = await run(process.execPath, ['--import', 'tsx', script, `level://${dir}`, 'counts']);
     expect(free.stdout).toBe('opened\n');
+  });
+
+  it('keeps data and checkpoint together when its process is killed with SIGKILL mid-write', async () => {
+    const dir = tempDir();
+    const script = join(import.meta.dirname, 'fixtures', 'write-until-killed.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, `level://${dir}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let written = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        const lines = chunk.toString().trim().split('\n');
+        written = Number(lines[lines.length - 1]);
+        if (written >= 200) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`the writer exited early (${code})`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    // The OS released the LevelDB lock with the process; what is on disk is a whole number of batches.
+    const store = createStore(`level://${dir}`, { table: 'progress', key: codecs.string, value: codecs.json<number>() });
+    await store.open();
+    const checkpoint = await store.assign(0);
+    const batch = Number(checkpoint?.changelogOffset);
+    expect(batch).toBeGreaterThanOrEqual(written);
+    expect(store.getSync(0, 'last')).toBe(batch);
+    for (const [key, value] of store.entries(0)) if (key !== 'last') expect(value).toBeLessThanOrEqual(batch);
+    expect(Math.max(...[...store.entries(0)].map(([, value]) => value))).toBe(batch);
+    await store.close();
   });
 
   it('rejects store URLs it does not know', () => {
