@@ -120,6 +120,14 @@ export class Input {
     const n = trackers.length;
     if (n === 0) return;
     const seqs = this.deliveredSeqs;
+    if (n === 1) {
+      // the usual case (auto acknowledgement): one event in hand
+      const tracker = trackers.pop();
+      const seq = seqs.pop()!;
+      this.deliveredItems.pop();
+      tracker?.ack(seq);
+      return;
+    }
     for (let i = 0; i < n; i++) trackers[i]?.ack(seqs[i]!);
     trackers.length = 0;
     seqs.length = 0;

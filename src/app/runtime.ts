@@ -446,23 +446,36 @@ export class Runtime implements AgentRuntime, AppInternals {
   #deliver(batch: RecordBatch, from: number, subscriptions: readonly AgentSubscription[], tracker: PartitionTracker): Promise<void> | void {
     const records = batch.records;
     const n = subscriptions.length;
+    if (n === 1 && subscriptions[0]!.inputs.length === 1) {
+      // one agent, one instance: the common case, without routing
+      const input = subscriptions[0]!.inputs[0]!;
+      for (let i = from; i < records.length; i++) {
+        if (input.full && !input.closed) return this.#waitForSpace(batch, i, subscriptions, tracker, input);
+        const record = records[i]!;
+        input.push(record, tracker, tracker.push(Number(record.offset), 1));
+      }
+      return;
+    }
     for (let i = from; i < records.length; i++) {
       const record = records[i]!;
       for (let s = 0; s < n; s++) {
         const input = subscriptions[s]!.route(record);
-        if (input.full && !input.closed) {
-          const tp = [{ topic: batch.topic, partition: batch.partition }];
-          this.#consumer?.pause(tp);
-          return input.whenSpace().then(() => {
-            this.#consumer?.resume(tp);
-            if (this.#state === 'stopping' || this.#state === 'stopped') return;
-            return this.#deliver(batch, i, subscriptions, tracker);
-          });
-        }
+        if (input.full && !input.closed) return this.#waitForSpace(batch, i, subscriptions, tracker, input);
       }
       const seq = tracker.push(Number(record.offset), n);
       for (let s = 0; s < n; s++) subscriptions[s]!.route(record).push(record, tracker, seq);
     }
+  }
+
+  /** Pauses the partition until `input` has room, then delivers the rest of the batch. */
+  #waitForSpace(batch: RecordBatch, from: number, subscriptions: readonly AgentSubscription[], tracker: PartitionTracker, input: Input): Promise<void> {
+    const tp = [{ topic: batch.topic, partition: batch.partition }];
+    this.#consumer?.pause(tp);
+    return input.whenSpace().then(() => {
+      this.#consumer?.resume(tp);
+      if (this.#state === 'stopping' || this.#state === 'stopped') return;
+      return this.#deliver(batch, from, subscriptions, tracker);
+    });
   }
 
   /**
