@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import kafkajs from 'kafkajs';
 import { App } from '../src/app/app.js';
-import { silentLogger } from '../src/logging.js';
+import { consoleLogger, silentLogger, type LogLevel } from '../src/logging.js';
 import { codecs, defineTopic } from '../src/serde/index.js';
 import { Click } from '../generated/com/acme/clicks/Click.js';
 import { clickStats, type ClickSpec } from './lib/clicks.js';
@@ -31,6 +31,8 @@ const PARTITIONS = 4;
 const brokers = (process.env.MEPHISTO_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const registryUrl = process.env.MEPHISTO_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const runId = `${Date.now().toString(36)}`;
+/** BENCH_LOG=debug (or info ...) shows what the apps do; silent by default, as timing wants. */
+const logger = process.env.BENCH_LOG ? consoleLogger('bench', process.env.BENCH_LOG as LogLevel) : silentLogger;
 
 interface Measured {
   readonly events: number;
@@ -93,7 +95,7 @@ function clicksBinding(topic: string) {
 }
 
 async function statelessAgent(topic: string): Promise<{ measured: Measured; tally: Tally }> {
-  const app = new App(`bench-stateless-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger: silentLogger });
+  const app = new App(`bench-stateless-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger });
   const tally: Tally = { events: 0, kept: 0, keptDurationMs: 0 };
   let first = 0;
   let done!: () => void;
@@ -117,7 +119,7 @@ async function statelessAgent(topic: string): Promise<{ measured: Measured; tall
 }
 
 async function countByKey(topic: string, countsByUrl: ReadonlyMap<string, number>): Promise<Measured> {
-  const app = new App(`bench-count-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger: silentLogger });
+  const app = new App(`bench-count-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger });
   const counts = app.table('clicks-per-url', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
   let events = 0;
   let first = 0;

@@ -9,106 +9,37 @@ export const types = new $AvroTypes(
       "name": "com.acme.analytics.OrderSummary",
       "doc": "An order joined with the clicks of its customer's session.",
       "fields": [
-        {
-          "name": "orderId",
-          "type": {
-            "type": "string",
-            "logicalType": "uuid"
-          }
-        },
-        {
-          "name": "customerId",
-          "type": "string"
-        },
-        {
-          "name": "total",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 12,
-            "scale": 2
-          }
-        },
-        {
-          "name": "itemCount",
-          "type": "int"
-        },
-        {
-          "name": "clicksBeforeOrder",
-          "type": "long"
-        },
-        {
-          "name": "createdAt",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-millis"
-          }
-        }
+        {"name":"orderId","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"customerId","type":"string"},
+        {"name":"total","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}},
+        {"name":"itemCount","type":"int"},
+        {"name":"clicksBeforeOrder","type":"long"},
+        {"name":"createdAt","type":{"type":"long","logicalType":"timestamp-millis"}}
       ]
     },
     {
       "type": "record",
       "name": "com.acme.analytics.PageViews",
       "doc": "How many times a page was viewed.",
-      "fields": [
-        {
-          "name": "url",
-          "type": "string"
-        },
-        {
-          "name": "views",
-          "type": "long"
-        }
-      ]
+      "fields": [{"name":"url","type":"string"},{"name":"views","type":"long"}]
     },
     {
       "type": "record",
       "name": "com.acme.clicks.Click",
       "doc": "One click on a page of the shop, as the web tier reports it.",
       "fields": [
-        {
-          "name": "url",
-          "type": "string",
-          "doc": "The page's URL, without the query string."
-        },
-        {
-          "name": "userId",
-          "type": "string"
-        },
-        {
-          "name": "sessionId",
-          "type": {
-            "type": "string",
-            "logicalType": "uuid"
-          }
-        },
-        {
-          "name": "timestamp",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-millis"
-          }
-        },
-        {
-          "name": "referrer",
-          "type": [
-            "null",
-            "string"
-          ],
-          "default": null
-        },
+        {"name":"url","type":"string","doc":"The page's URL, without the query string."},
+        {"name":"userId","type":"string"},
+        {"name":"sessionId","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"timestamp","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"referrer","type":["null","string"],"default":null},
         {
           "name": "device",
           "type": {
             "type": "enum",
             "name": "com.acme.clicks.Device",
             "doc": "The kind of device the click came from.",
-            "symbols": [
-              "DESKTOP",
-              "MOBILE",
-              "TABLET",
-              "BOT"
-            ],
+            "symbols": ["DESKTOP","MOBILE","TABLET","BOT"],
             "default": "DESKTOP"
           },
           "default": "DESKTOP"
@@ -126,53 +57,21 @@ export const types = new $AvroTypes(
       "name": "com.acme.common.Address",
       "doc": "A postal address.",
       "fields": [
-        {
-          "name": "street",
-          "type": "string"
-        },
-        {
-          "name": "city",
-          "type": "string"
-        },
-        {
-          "name": "postalCode",
-          "type": "string"
-        },
-        {
-          "name": "country",
-          "type": "string",
-          "doc": "ISO 3166-1 alpha-2 country code."
-        }
+        {"name":"street","type":"string"},
+        {"name":"city","type":"string"},
+        {"name":"postalCode","type":"string"},
+        {"name":"country","type":"string","doc":"ISO 3166-1 alpha-2 country code."}
       ]
     },
-    {
-      "type": "fixed",
-      "name": "com.acme.orders.CurrencyCode",
-      "doc": "ISO 4217 code, e.g. EUR.",
-      "size": 3
-    },
+    {"type":"fixed","name":"com.acme.orders.CurrencyCode","doc":"ISO 4217 code, e.g. EUR.","size":3},
     {
       "type": "record",
       "name": "com.acme.orders.LineItem",
       "doc": "One line of an order.",
       "fields": [
-        {
-          "name": "sku",
-          "type": "string"
-        },
-        {
-          "name": "quantity",
-          "type": "int"
-        },
-        {
-          "name": "unitPrice",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 12,
-            "scale": 2
-          }
-        }
+        {"name":"sku","type":"string"},
+        {"name":"quantity","type":"int"},
+        {"name":"unitPrice","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}}
       ]
     },
     {
@@ -180,71 +79,24 @@ export const types = new $AvroTypes(
       "name": "com.acme.orders.Order",
       "doc": "An order placed in the shop.",
       "fields": [
-        {
-          "name": "orderId",
-          "type": {
-            "type": "string",
-            "logicalType": "uuid"
-          }
-        },
-        {
-          "name": "customerId",
-          "type": "string"
-        },
-        {
-          "name": "items",
-          "type": {
-            "type": "array",
-            "items": "com.acme.orders.LineItem"
-          }
-        },
-        {
-          "name": "total",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 12,
-            "scale": 2
-          }
-        },
-        {
-          "name": "currency",
-          "type": "com.acme.orders.CurrencyCode"
-        },
+        {"name":"orderId","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"customerId","type":"string"},
+        {"name":"items","type":{"type":"array","items":"com.acme.orders.LineItem"}},
+        {"name":"total","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}},
+        {"name":"currency","type":"com.acme.orders.CurrencyCode"},
         {
           "name": "status",
           "type": {
             "type": "enum",
             "name": "com.acme.orders.OrderStatus",
-            "symbols": [
-              "PENDING",
-              "PAID",
-              "SHIPPED",
-              "CANCELLED"
-            ],
+            "symbols": ["PENDING","PAID","SHIPPED","CANCELLED"],
             "default": "PENDING"
           },
           "default": "PENDING"
         },
-        {
-          "name": "coupon",
-          "type": [
-            "null",
-            "string"
-          ],
-          "default": null
-        },
-        {
-          "name": "shippingAddress",
-          "type": "com.acme.common.Address"
-        },
-        {
-          "name": "createdAt",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-millis"
-          }
-        }
+        {"name":"coupon","type":["null","string"],"default":null},
+        {"name":"shippingAddress","type":"com.acme.common.Address"},
+        {"name":"createdAt","type":{"type":"long","logicalType":"timestamp-millis"}}
       ]
     }
   ],

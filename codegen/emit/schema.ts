@@ -81,7 +81,22 @@ export function registryDefinitions(set: SchemaSet): unknown[] {
   return definitions;
 }
 
-/** JSON as a TypeScript expression (the writer indents its lines to where it is written). */
-export function jsonLiteral(json: unknown): string {
-  return JSON.stringify(json, null, 2);
+/**
+ * JSON as a TypeScript expression (the writer indents its lines to where it is written): a value
+ * that fits in the line stays on one line, larger ones are laid out one member a line. Compact
+ * enough for 200-schema sets, and still one field a line in review diffs.
+ */
+export function jsonLiteral(json: unknown, depth = 0, column = 0, width = 100): string {
+  const flat = JSON.stringify(json);
+  if (typeof json !== 'object' || json === null || flat.length + column <= width) return flat;
+  const pad = '  '.repeat(depth + 1);
+  const end = '  '.repeat(depth);
+  if (Array.isArray(json)) {
+    return `[\n${json.map((item) => `${pad}${jsonLiteral(item, depth + 1, pad.length, width)}`).join(',\n')}\n${end}]`;
+  }
+  const members = Object.entries(json).map(([key, value]) => {
+    const head = `${pad}${JSON.stringify(key)}: `;
+    return `${head}${jsonLiteral(value, depth + 1, head.length, width)}`;
+  });
+  return `{\n${members.join(',\n')}\n${end}}`;
 }

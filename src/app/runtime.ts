@@ -245,7 +245,7 @@ export class Runtime implements AgentRuntime, AppInternals {
   async #start(): Promise<void> {
     const { broker, registry } = this.settings;
     if (typeof broker === 'string') {
-      this.#transport = await openTransport(broker, { clientId: this.id });
+      this.#transport = await openTransport(broker, { clientId: this.id, logger: this.logger });
       this.#ownsTransport = true;
     } else {
       this.#transport = broker;
@@ -518,6 +518,10 @@ export class Runtime implements AgentRuntime, AppInternals {
   // Sending
 
   prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<unknown>): Promise<WireCodec<T>> {
+    if (this.#state === 'defining') {
+      // the wire format (plain or registry) is known only once the app starts
+      return Promise.reject(new AppStateError(this.id, `cannot send to ${topic}: the app is not started (call app.start() or use the test driver)`));
+    }
     return this.#wire.prepare(topic, part, codec as Codec<T>);
   }
 

@@ -54,10 +54,16 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
     this.#preparing ??= Promise.all([
       this.host.prepare<TKey>(this.name, 'key', this.binding.key as never),
       this.host.prepare<TValue>(this.name, 'value', this.binding.value as never),
-    ]).then(([key, value]) => {
-      this.#key = key;
-      this.#value = value;
-    });
+    ]).then(
+      ([key, value]) => {
+        this.#key = key;
+        this.#value = value;
+      },
+      (error: unknown) => {
+        this.#preparing = undefined; // try again later (e.g. once the app started)
+        throw error;
+      },
+    );
     return this.#preparing;
   }
 

@@ -77,6 +77,11 @@ export class DecimalType extends LogicalTypeBase {
     if (Decimal.isDecimal(buffer)) return buffer as Decimal;
     const bytes = buffer as Buffer;
     if (bytes.length === 0) return new Decimal(0);
+    if (bytes.length <= 6) {
+      // Up to 48 bits: exact as a number, and several times faster than going through a bigint.
+      const unscaled = bytes.readIntBE(0, bytes.length);
+      return new Decimal(scaled(String(Math.abs(unscaled)), unscaled < 0, this.scale));
+    }
     let unscaled = BigInt(`0x${bytes.toString('hex')}`);
     if ((bytes[0]! & 0x80) !== 0) unscaled -= 1n << BigInt(bytes.length * 8);
     return new Decimal(withScale(unscaled, this.scale));
@@ -113,7 +118,12 @@ export class DecimalType extends LogicalTypeBase {
 
 function withScale(unscaled: bigint, scale: number): string {
   const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  return scaled((negative ? -unscaled : unscaled).toString(), negative, scale);
+}
+
+/** The decimal text of an unscaled integer's digits: `scaled('1234', false, 2)` is `12.34`. */
+function scaled(unsignedDigits: string, negative: boolean, scale: number): string {
+  const digits = unsignedDigits.padStart(scale + 1, '0');
   const whole = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${whole}` : whole;
 }

@@ -116,9 +116,14 @@ function inline(fullName: string, context: string, index: ReadonlyMap<string, Sc
   done.add(fullName);
   const definition = index.get(fullName)!;
   const namespace = namespaceOf(fullName);
-  const { namespace: _ignored, ...rest } = definition;
-  const copy: Record<string, unknown> = { ...rest, name: fullName };
-  if (namespace === '' && context !== '') copy.namespace = '';
+  // Same attribute order as codegen writes: a null-namespace type inside a namespaced one says so
+  // right after its name, or its name would be qualified.
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(definition)) {
+    if (key === 'namespace') continue;
+    copy[key] = key === 'name' ? fullName : value;
+    if (key === 'name' && namespace === '' && context !== '') copy.namespace = '';
+  }
   if (Array.isArray(definition.fields)) {
     copy.fields = (definition.fields as SchemaObject[]).map((field) => ({ ...field, type: inlineType(field.type, namespace, index, done) }));
   }

@@ -188,3 +188,31 @@ describe('App on memory://', () => {
     expect(records(broker, 'numbers-echo').map((r) => [r.key!.toString(), r.value!.toString()])).toEqual([['x', '7']]);
   });
 });
+
+describe('App misuse', () => {
+  it('rejects a send before start with an AppStateError, and sends fine after start', async () => {
+    const { app, broker } = testApp();
+    const topic = app.topic(numbers);
+    await expect(topic.send({ key: 'k', value: 1 })).rejects.toThrow(/not started/);
+    await app.start();
+    await topic.send({ key: 'k', value: 2 });
+    expect(records(broker, 'numbers').map((r) => r.value!.toString())).toEqual(['2']);
+    await app.stop();
+  });
+
+  it('refuses agents defined after start and names it in the error', async () => {
+    const { app } = testApp();
+    const topic = app.topic(numbers);
+    await app.start();
+    expect(() => app.agent(topic, async function late() {})).toThrow(/agent late must be defined before app.start\(\)/);
+    await app.stop();
+  });
+
+  it('rejects an invalid value at run time with an EncodeError naming the topic', async () => {
+    const { app } = testApp();
+    const topic = app.topic(pages);
+    await app.start();
+    await expect(topic.send({ key: 'k', value: { user: 'x' } as unknown as Page })).rejects.toThrow(/Cannot encode value \(avro\) for topic pages/);
+    await app.stop();
+  });
+});

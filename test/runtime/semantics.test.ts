@@ -294,3 +294,31 @@ describe('timers', () => {
     expect(cron.map((t) => new Date(t).toISOString())).toEqual(['2026-01-01T00:05:00.000Z', '2026-01-01T00:10:00.000Z']);
   });
 });
+
+describe('manual acknowledgement', () => {
+  it("with ack: 'manual' only acknowledged events count toward the commit", async () => {
+    const { app, broker } = track(testApp());
+    const topic = app.topic(numbers);
+    const held: { ack(): void }[] = [];
+    let seen = 0;
+    app.agent(
+      topic,
+      async function manual(stream) {
+        for await (const event of stream.events()) {
+          seen++;
+          if (event.value === 2) held.push(event);
+          else stream.ack(event);
+        }
+      },
+      { ack: 'manual' },
+    );
+    await app.start();
+    for (let i = 0; i < 5; i++) await topic.send({ key: 'k', value: i });
+    await until(() => seen === 5, 'five events');
+    await app.commit();
+    expect(committed(broker, 'test', 'numbers')).toBe(2);
+    held[0]!.ack();
+    await app.commit();
+    expect(committed(broker, 'test', 'numbers')).toBe(5);
+  });
+});

@@ -134,7 +134,7 @@ function checkSasl(sasl: SaslOptions): SASLOptions {
 export function kafkajsLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () => ({ namespace, level, log }) => {
     const { message, timestamp: _timestamp, logger: _name, ...fields } = log as LogEntry['log'] & { logger?: unknown };
-    const text = `kafkajs ${namespace}: ${message}`;
+    const text = namespace ? `kafkajs ${namespace}: ${message}` : `kafkajs: ${message}`;
     if (level === logLevel.ERROR) logger.error(text, fields);
     else if (level === logLevel.WARN) logger.warn(text, fields);
     else logger.debug(text, fields);

@@ -1,10 +1,13 @@
 /** The Producer of the kafka:// driver: batched, acks=all sends; transactions for exactly-once. */
+import kafkajs from 'kafkajs';
 import type { Kafka, Message, Producer as KafkajsProducer, RecordMetadata as KafkajsMetadata, Transaction as KafkajsTransaction } from 'kafkajs';
 import { TransportError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { partitionForKey } from '../partitioner.js';
 import type { Producer, ProducerOptions, ProducerRecord, RecordMetadata, TopicPartitionOffset, TopicRecords, Transaction } from '../types.js';
 import { isFencedError, toTransportError } from './errors.js';
+
+const { Partitioners } = kafkajs;
 
 /** Kafka refuses record batches above the broker's message.max.bytes (1 MiB by default). */
 const MAX_REQUEST_BYTES = 768 * 1024;
@@ -65,6 +68,8 @@ export class KafkaProducer implements Producer {
     const transactional = options.transactionalId !== undefined;
     this.#producer = kafka.producer({
       allowAutoTopicCreation: false,
+      // Every record gets its partition here (Kafka's default partitioner, ../partitioner.ts).
+      createPartitioner: Partitioners.DefaultPartitioner,
       idempotent: transactional || options.idempotent === true,
       ...(transactional ? { transactionalId: options.transactionalId, maxInFlightRequests: 1, transactionTimeout: 60_000 } : {}),
     });

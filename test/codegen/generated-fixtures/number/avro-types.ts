@@ -4,56 +4,17 @@ import { AvroTypes as $AvroTypes } from 'mephisto/avro';
 /** The avsc types of every schema of this set, built once and shared by all generated models. */
 export const types = new $AvroTypes(
   [
-    {
-      "type": "record",
-      "name": "Global",
-      "fields": [
-        {
-          "name": "x",
-          "type": "int"
-        }
-      ]
-    },
+    {"type":"record","name":"Global","fields":[{"name":"x","type":"int"}]},
     {
       "type": "record",
       "name": "spec.collections.Collections",
       "fields": [
-        {
-          "name": "ints",
-          "type": {
-            "type": "array",
-            "items": "int"
-          }
-        },
-        {
-          "name": "longsByName",
-          "type": {
-            "type": "map",
-            "values": "long"
-          }
-        },
-        {
-          "name": "matrix",
-          "type": {
-            "type": "array",
-            "items": {
-              "type": "array",
-              "items": "double"
-            }
-          }
-        },
+        {"name":"ints","type":{"type":"array","items":"int"}},
+        {"name":"longsByName","type":{"type":"map","values":"long"}},
+        {"name":"matrix","type":{"type":"array","items":{"type":"array","items":"double"}}},
         {
           "name": "nested",
-          "type": {
-            "type": "map",
-            "values": {
-              "type": "array",
-              "items": {
-                "type": "map",
-                "values": "string"
-              }
-            }
-          }
+          "type": {"type":"map","values":{"type":"array","items":{"type":"map","values":"string"}}}
         },
         {
           "name": "points",
@@ -62,57 +23,14 @@ export const types = new $AvroTypes(
             "items": {
               "type": "record",
               "name": "spec.collections.Point",
-              "fields": [
-                {
-                  "name": "x",
-                  "type": "int"
-                },
-                {
-                  "name": "y",
-                  "type": "int"
-                }
-              ]
+              "fields": [{"name":"x","type":"int"},{"name":"y","type":"int"}]
             }
           }
         },
-        {
-          "name": "pointsByName",
-          "type": {
-            "type": "map",
-            "values": "spec.collections.Point"
-          }
-        },
-        {
-          "name": "maybePoints",
-          "type": {
-            "type": "array",
-            "items": [
-              "null",
-              "spec.collections.Point"
-            ]
-          }
-        },
-        {
-          "name": "tags",
-          "type": {
-            "type": "array",
-            "items": "string"
-          },
-          "default": [
-            "a",
-            "b"
-          ]
-        },
-        {
-          "name": "weights",
-          "type": {
-            "type": "map",
-            "values": "float"
-          },
-          "default": {
-            "x": 1.5
-          }
-        }
+        {"name":"pointsByName","type":{"type":"map","values":"spec.collections.Point"}},
+        {"name":"maybePoints","type":{"type":"array","items":["null","spec.collections.Point"]}},
+        {"name":"tags","type":{"type":"array","items":"string"},"default":["a","b"]},
+        {"name":"weights","type":{"type":"map","values":"float"},"default":{"x":1.5}}
       ]
     },
     {
@@ -125,264 +43,78 @@ export const types = new $AvroTypes(
           "type": {
             "type": "record",
             "name": "spec.defaults.Pair",
-            "fields": [
-              {
-                "name": "left",
-                "type": "int"
-              },
-              {
-                "name": "right",
-                "type": "string",
-                "default": "r"
-              }
-            ]
+            "fields": [{"name":"left","type":"int"},{"name":"right","type":"string","default":"r"}]
           },
-          "default": {
-            "left": 1
-          }
+          "default": {"left":1}
         },
         {
           "name": "anEnum",
-          "type": {
-            "type": "enum",
-            "name": "spec.defaults.Size",
-            "symbols": [
-              "S",
-              "M",
-              "L"
-            ],
-            "default": "M"
-          },
+          "type": {"type":"enum","name":"spec.defaults.Size","symbols":["S","M","L"],"default":"M"},
           "default": "L"
         },
-        {
-          "name": "aFixed",
-          "type": {
-            "type": "fixed",
-            "name": "spec.defaults.Two",
-            "size": 2
-          },
-          "default": "«Í"
-        },
+        {"name":"aFixed","type":{"type":"fixed","name":"spec.defaults.Two","size":2},"default":"«Í"},
         {
           "name": "anArray",
-          "type": {
-            "type": "array",
-            "items": "spec.defaults.Pair"
-          },
-          "default": [
-            {
-              "left": 2,
-              "right": "x"
-            }
-          ]
+          "type": {"type":"array","items":"spec.defaults.Pair"},
+          "default": [{"left":2,"right":"x"}]
         },
-        {
-          "name": "aMap",
-          "type": {
-            "type": "map",
-            "values": "spec.defaults.Size"
-          },
-          "default": {
-            "a": "S"
-          }
-        },
-        {
-          "name": "unionOfRecord",
-          "type": [
-            "spec.defaults.Pair",
-            "null"
-          ],
-          "default": {
-            "left": 3
-          }
-        },
-        {
-          "name": "unionOfInt",
-          "type": [
-            "int",
-            "string"
-          ],
-          "default": 7
-        },
-        {
-          "name": "wrappedUnion",
-          "type": [
-            "int",
-            "long",
-            "string"
-          ],
-          "default": 8
-        },
+        {"name":"aMap","type":{"type":"map","values":"spec.defaults.Size"},"default":{"a":"S"}},
+        {"name":"unionOfRecord","type":["spec.defaults.Pair","null"],"default":{"left":3}},
+        {"name":"unionOfInt","type":["int","string"],"default":7},
+        {"name":"wrappedUnion","type":["int","long","string"],"default":8},
         {
           "name": "nestedDefault",
-          "type": {
-            "type": "map",
-            "values": {
-              "type": "array",
-              "items": [
-                "spec.defaults.Size",
-                "null"
-              ]
-            }
-          },
-          "default": {
-            "k": [
-              "S",
-              "L"
-            ]
-          }
+          "type": {"type":"map","values":{"type":"array","items":["spec.defaults.Size","null"]}},
+          "default": {"k":["S","L"]}
         },
-        {
-          "name": "bigLong",
-          "type": "long",
-          "default": 12345678901
-        }
+        {"name":"bigLong","type":"long","default":12345678901}
       ]
     },
-    {
-      "type": "record",
-      "name": "spec.keywords.Date",
-      "fields": [
-        {
-          "name": "Buffer",
-          "type": "bytes"
-        }
-      ]
-    },
+    {"type":"record","name":"spec.keywords.Date","fields":[{"name":"Buffer","type":"bytes"}]},
     {
       "type": "record",
       "name": "spec.keywords.Record",
-      "fields": [
-        {
-          "name": "Date",
-          "type": "spec.keywords.Date"
-        }
-      ]
+      "fields": [{"name":"Date","type":"spec.keywords.Date"}]
     },
     {
       "type": "record",
       "name": "spec.keywords.class",
       "doc": "A record named like a keyword, with fields named like keywords and class members.",
       "fields": [
-        {
-          "name": "class",
-          "type": "string"
-        },
-        {
-          "name": "delete",
-          "type": "boolean"
-        },
-        {
-          "name": "default",
-          "type": "int",
-          "default": 1
-        },
-        {
-          "name": "constructor",
-          "type": "string"
-        },
-        {
-          "name": "toJSON",
-          "type": "string"
-        },
-        {
-          "name": "schema",
-          "type": "string"
-        },
-        {
-          "name": "prototype",
-          "type": "string"
-        },
-        {
-          "name": "encode",
-          "type": "string"
-        },
-        {
-          "name": "decode",
-          "type": "string"
-        },
-        {
-          "name": "type",
-          "type": "string"
-        },
-        {
-          "name": "fullName",
-          "type": "string"
-        },
-        {
-          "name": "validate",
-          "type": "string"
-        },
-        {
-          "name": "fromJSON",
-          "type": "string"
-        },
-        {
-          "name": "hasOwnProperty",
-          "type": "string"
-        },
+        {"name":"class","type":"string"},
+        {"name":"delete","type":"boolean"},
+        {"name":"default","type":"int","default":1},
+        {"name":"constructor","type":"string"},
+        {"name":"toJSON","type":"string"},
+        {"name":"schema","type":"string"},
+        {"name":"prototype","type":"string"},
+        {"name":"encode","type":"string"},
+        {"name":"decode","type":"string"},
+        {"name":"type","type":"string"},
+        {"name":"fullName","type":"string"},
+        {"name":"validate","type":"string"},
+        {"name":"fromJSON","type":"string"},
+        {"name":"hasOwnProperty","type":"string"},
         {
           "name": "function",
           "type": {
             "type": "enum",
             "name": "spec.keywords.default",
-            "symbols": [
-              "class",
-              "delete",
-              "new",
-              "prototype"
-            ]
+            "symbols": ["class","delete","new","prototype"]
           }
         },
-        {
-          "name": "Date",
-          "type": "spec.keywords.Date"
-        },
-        {
-          "name": "Record",
-          "type": "spec.keywords.Record"
-        },
-        {
-          "name": "string",
-          "type": {
-            "type": "fixed",
-            "name": "spec.keywords.string_",
-            "size": 2
-          }
-        }
+        {"name":"Date","type":"spec.keywords.Date"},
+        {"name":"Record","type":"spec.keywords.Record"},
+        {"name":"string","type":{"type":"fixed","name":"spec.keywords.string_","size":2}}
       ]
     },
     {
       "type": "record",
       "name": "spec.logical.Logical",
       "fields": [
-        {
-          "name": "price",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 12,
-            "scale": 2
-          }
-        },
-        {
-          "name": "bigPrice",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 38,
-            "scale": 10
-          }
-        },
-        {
-          "name": "integral",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 5
-          }
-        },
+        {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}},
+        {"name":"bigPrice","type":{"type":"bytes","logicalType":"decimal","precision":38,"scale":10}},
+        {"name":"integral","type":{"type":"bytes","logicalType":"decimal","precision":5}},
         {
           "name": "money",
           "type": {
@@ -394,123 +126,43 @@ export const types = new $AvroTypes(
             "scale": 4
           }
         },
-        {
-          "name": "id",
-          "type": {
-            "type": "string",
-            "logicalType": "uuid"
-          }
-        },
-        {
-          "name": "day",
-          "type": {
-            "type": "int",
-            "logicalType": "date"
-          }
-        },
-        {
-          "name": "timeMillis",
-          "type": {
-            "type": "int",
-            "logicalType": "time-millis"
-          }
-        },
-        {
-          "name": "timeMicros",
-          "type": {
-            "type": "long",
-            "logicalType": "time-micros"
-          }
-        },
-        {
-          "name": "at",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-millis"
-          }
-        },
-        {
-          "name": "atMicros",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-micros"
-          }
-        },
-        {
-          "name": "localAt",
-          "type": {
-            "type": "long",
-            "logicalType": "local-timestamp-millis"
-          }
-        },
-        {
-          "name": "localAtMicros",
-          "type": {
-            "type": "long",
-            "logicalType": "local-timestamp-micros"
-          }
-        },
+        {"name":"id","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"day","type":{"type":"int","logicalType":"date"}},
+        {"name":"timeMillis","type":{"type":"int","logicalType":"time-millis"}},
+        {"name":"timeMicros","type":{"type":"long","logicalType":"time-micros"}},
+        {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"atMicros","type":{"type":"long","logicalType":"timestamp-micros"}},
+        {"name":"localAt","type":{"type":"long","logicalType":"local-timestamp-millis"}},
+        {"name":"localAtMicros","type":{"type":"long","logicalType":"local-timestamp-micros"}},
         {
           "name": "unknown",
-          "type": {
-            "type": "string",
-            "logicalType": "made-up"
-          },
+          "type": {"type":"string","logicalType":"made-up"},
           "doc": "An unknown logical type falls back to its underlying type."
         },
         {
           "name": "invalidDecimal",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 2,
-            "scale": 3
-          },
+          "type": {"type":"bytes","logicalType":"decimal","precision":2,"scale":3},
           "doc": "scale > precision: falls back to bytes."
         },
         {
           "name": "wrongUnderlying",
-          "type": {
-            "type": "string",
-            "logicalType": "timestamp-millis"
-          },
+          "type": {"type":"string","logicalType":"timestamp-millis"},
           "doc": "A logical type on the wrong type falls back too."
         },
         {
           "name": "maybeAt",
-          "type": [
-            "null",
-            {
-              "type": "long",
-              "logicalType": "timestamp-millis"
-            }
-          ],
+          "type": ["null",{"type":"long","logicalType":"timestamp-millis"}],
           "default": null
         },
         {
           "name": "priceWithDefault",
-          "type": {
-            "type": "bytes",
-            "logicalType": "decimal",
-            "precision": 4,
-            "scale": 2
-          },
+          "type": {"type":"bytes","logicalType":"decimal","precision":4,"scale":2},
           "default": "\u0004Ò"
         },
-        {
-          "name": "dayWithDefault",
-          "type": {
-            "type": "int",
-            "logicalType": "date"
-          },
-          "default": 19000
-        },
+        {"name":"dayWithDefault","type":{"type":"int","logicalType":"date"},"default":19000},
         {
           "name": "atWithDefault",
-          "type": {
-            "type": "long",
-            "logicalType": "timestamp-millis"
-          },
+          "type": {"type":"long","logicalType":"timestamp-millis"},
           "default": 1700000000000
         }
       ]
@@ -519,52 +171,24 @@ export const types = new $AvroTypes(
       "type": "record",
       "name": "spec.misc.Celsius",
       "doc": "Same fields as Fahrenheit: the brand keeps them apart.",
-      "fields": [
-        {
-          "name": "value",
-          "type": "double"
-        }
-      ]
+      "fields": [{"name":"value","type":"double"}]
     },
     {
       "type": "record",
       "name": "spec.misc.Documented",
       "doc": "A doc that tries to end the comment */ and go on:\n  second line, with  /* nested */ markers\n\n@param not a real tag",
-      "aliases": [
-        "spec.misc.OldDocumented",
-        "spec.legacy.Documented"
-      ],
+      "aliases": ["spec.misc.OldDocumented","spec.legacy.Documented"],
       "fields": [
         {
           "name": "sorted",
           "type": "string",
           "doc": "*/ at the start",
           "order": "descending",
-          "aliases": [
-            "oldSorted"
-          ]
+          "aliases": ["oldSorted"]
         },
-        {
-          "name": "ignored",
-          "type": "int",
-          "order": "ignore"
-        },
-        {
-          "name": "empty",
-          "type": {
-            "type": "record",
-            "name": "spec.misc.Empty",
-            "fields": []
-          }
-        },
-        {
-          "name": "emptyFixed",
-          "type": {
-            "type": "fixed",
-            "name": "spec.misc.Nothing",
-            "size": 0
-          }
-        },
+        {"name":"ignored","type":"int","order":"ignore"},
+        {"name":"empty","type":{"type":"record","name":"spec.misc.Empty","fields":[]}},
+        {"name":"emptyFixed","type":{"type":"fixed","name":"spec.misc.Nothing","size":0}},
         {
           "name": "failure",
           "type": [
@@ -573,91 +197,35 @@ export const types = new $AvroTypes(
               "type": "error",
               "name": "spec.misc.Failure",
               "doc": "An Avro error type is a record too.",
-              "fields": [
-                {
-                  "name": "message",
-                  "type": "string"
-                }
-              ]
+              "fields": [{"name":"message","type":"string"}]
             }
           ],
           "default": null
         }
       ]
     },
-    {
-      "type": "record",
-      "name": "spec.misc.Fahrenheit",
-      "fields": [
-        {
-          "name": "value",
-          "type": "double"
-        }
-      ]
-    },
-    {
-      "type": "record",
-      "name": "spec.ns.other.Inner",
-      "fields": [
-        {
-          "name": "b",
-          "type": "string"
-        }
-      ]
-    },
-    {
-      "type": "record",
-      "name": "spec.ns.outer.Inner",
-      "fields": [
-        {
-          "name": "a",
-          "type": "int"
-        }
-      ]
-    },
+    {"type":"record","name":"spec.misc.Fahrenheit","fields":[{"name":"value","type":"double"}]},
+    {"type":"record","name":"spec.ns.other.Inner","fields":[{"name":"b","type":"string"}]},
+    {"type":"record","name":"spec.ns.outer.Inner","fields":[{"name":"a","type":"int"}]},
     {
       "type": "record",
       "name": "spec.ns.outer.Outer",
       "doc": "Namespaces inherited, overridden, and given in full names.",
       "fields": [
-        {
-          "name": "inherited",
-          "type": "spec.ns.outer.Inner"
-        },
-        {
-          "name": "overridden",
-          "type": "spec.ns.other.Inner"
-        },
+        {"name":"inherited","type":"spec.ns.outer.Inner"},
+        {"name":"overridden","type":"spec.ns.other.Inner"},
         {
           "name": "fullName",
-          "type": {
-            "type": "enum",
-            "name": "spec.ns.third.Level",
-            "symbols": [
-              "LOW",
-              "HIGH"
-            ]
-          }
+          "type": {"type":"enum","name":"spec.ns.third.Level","symbols":["LOW","HIGH"]}
         },
-        {
-          "name": "again",
-          "type": "spec.ns.outer.Inner"
-        },
-        {
-          "name": "otherAgain",
-          "type": "spec.ns.other.Inner"
-        },
+        {"name":"again","type":"spec.ns.outer.Inner"},
+        {"name":"otherAgain","type":"spec.ns.other.Inner"},
         {
           "name": "topLevel",
           "type": {
             "type": "record",
             "name": "spec.ns.outer.TopLevel",
-            "fields": [
-              {
-                "name": "nothing",
-                "type": "Global"
-              }
-            ]
+            "fields": [{"name":"nothing","type":"Global"}]
           }
         }
       ]
@@ -667,101 +235,31 @@ export const types = new $AvroTypes(
       "name": "spec.primitives.Primitives",
       "doc": "Every primitive type, each with and without a default.",
       "fields": [
-        {
-          "name": "aNull",
-          "type": "null"
-        },
-        {
-          "name": "aBoolean",
-          "type": "boolean"
-        },
-        {
-          "name": "anInt",
-          "type": "int"
-        },
-        {
-          "name": "aLong",
-          "type": "long"
-        },
-        {
-          "name": "aFloat",
-          "type": "float"
-        },
-        {
-          "name": "aDouble",
-          "type": "double"
-        },
-        {
-          "name": "someBytes",
-          "type": "bytes"
-        },
-        {
-          "name": "aString",
-          "type": "string"
-        },
-        {
-          "name": "nullWithDefault",
-          "type": "null",
-          "default": null
-        },
-        {
-          "name": "booleanWithDefault",
-          "type": "boolean",
-          "default": true
-        },
-        {
-          "name": "intWithDefault",
-          "type": "int",
-          "default": -2147483648
-        },
-        {
-          "name": "longWithDefault",
-          "type": "long",
-          "default": 9007199254740990
-        },
-        {
-          "name": "floatWithDefault",
-          "type": "float",
-          "default": 1.5
-        },
-        {
-          "name": "doubleWithDefault",
-          "type": "double",
-          "default": -0.000001
-        },
-        {
-          "name": "bytesWithDefault",
-          "type": "bytes",
-          "default": "\u0000ÿA"
-        },
-        {
-          "name": "stringWithDefault",
-          "type": "string",
-          "default": "it's \"quoted\"\né中"
-        },
-        {
-          "name": "objectForm",
-          "type": "string",
-          "default": ""
-        }
+        {"name":"aNull","type":"null"},
+        {"name":"aBoolean","type":"boolean"},
+        {"name":"anInt","type":"int"},
+        {"name":"aLong","type":"long"},
+        {"name":"aFloat","type":"float"},
+        {"name":"aDouble","type":"double"},
+        {"name":"someBytes","type":"bytes"},
+        {"name":"aString","type":"string"},
+        {"name":"nullWithDefault","type":"null","default":null},
+        {"name":"booleanWithDefault","type":"boolean","default":true},
+        {"name":"intWithDefault","type":"int","default":-2147483648},
+        {"name":"longWithDefault","type":"long","default":9007199254740990},
+        {"name":"floatWithDefault","type":"float","default":1.5},
+        {"name":"doubleWithDefault","type":"double","default":-0.000001},
+        {"name":"bytesWithDefault","type":"bytes","default":"\u0000ÿA"},
+        {"name":"stringWithDefault","type":"string","default":"it's \"quoted\"\né中"},
+        {"name":"objectForm","type":"string","default":""}
       ]
     },
     {
       "type": "record",
       "name": "spec.recursive.LinkedList",
       "fields": [
-        {
-          "name": "value",
-          "type": "string"
-        },
-        {
-          "name": "next",
-          "type": [
-            "null",
-            "spec.recursive.LinkedList"
-          ],
-          "default": null
-        }
+        {"name":"value","type":"string"},
+        {"name":"next","type":["null","spec.recursive.LinkedList"],"default":null}
       ]
     },
     {
@@ -769,10 +267,7 @@ export const types = new $AvroTypes(
       "name": "spec.recursive.Ping",
       "doc": "Ping and Pong reference each other across files.",
       "fields": [
-        {
-          "name": "count",
-          "type": "int"
-        },
+        {"name":"count","type":"int"},
         {
           "name": "pong",
           "type": [
@@ -781,18 +276,8 @@ export const types = new $AvroTypes(
               "type": "record",
               "name": "spec.recursive.Pong",
               "fields": [
-                {
-                  "name": "count",
-                  "type": "int"
-                },
-                {
-                  "name": "ping",
-                  "type": [
-                    "null",
-                    "spec.recursive.Ping"
-                  ],
-                  "default": null
-                }
+                {"name":"count","type":"int"},
+                {"name":"ping","type":["null","spec.recursive.Ping"],"default":null}
               ]
             }
           ],
@@ -805,70 +290,20 @@ export const types = new $AvroTypes(
       "name": "spec.recursive.Tree",
       "doc": "A tree of itself.",
       "fields": [
-        {
-          "name": "value",
-          "type": "int"
-        },
-        {
-          "name": "children",
-          "type": {
-            "type": "array",
-            "items": "spec.recursive.Tree"
-          },
-          "default": []
-        }
+        {"name":"value","type":"int"},
+        {"name":"children","type":{"type":"array","items":"spec.recursive.Tree"},"default":[]}
       ]
     },
-    {
-      "type": "record",
-      "name": "spec.unions.Circle",
-      "fields": [
-        {
-          "name": "radius",
-          "type": "double"
-        }
-      ]
-    },
-    {
-      "type": "enum",
-      "name": "spec.unions.Color",
-      "symbols": [
-        "RED",
-        "GREEN",
-        "BLUE"
-      ]
-    },
-    {
-      "type": "record",
-      "name": "spec.unions.Square",
-      "fields": [
-        {
-          "name": "side",
-          "type": "double"
-        }
-      ]
-    },
+    {"type":"record","name":"spec.unions.Circle","fields":[{"name":"radius","type":"double"}]},
+    {"type":"enum","name":"spec.unions.Color","symbols":["RED","GREEN","BLUE"]},
+    {"type":"record","name":"spec.unions.Square","fields":[{"name":"side","type":"double"}]},
     {
       "type": "record",
       "name": "spec.unions.Unions",
       "doc": "Unions of every shape: nullable, mixed primitives, several records, and ambiguous ones that stay wrapped.",
       "fields": [
-        {
-          "name": "nullable",
-          "type": [
-            "null",
-            "string"
-          ],
-          "default": null
-        },
-        {
-          "name": "nullLast",
-          "type": [
-            "string",
-            "null"
-          ],
-          "default": "none"
-        },
+        {"name":"nullable","type":["null","string"],"default":null},
+        {"name":"nullLast","type":["string","null"],"default":"none"},
         {
           "name": "mixed",
           "type": [
@@ -877,92 +312,26 @@ export const types = new $AvroTypes(
             "int",
             "string",
             "bytes",
-            {
-              "type": "array",
-              "items": "string"
-            },
-            {
-              "type": "map",
-              "values": "long"
-            }
+            {"type":"array","items":"string"},
+            {"type":"map","values":"long"}
           ]
         },
-        {
-          "name": "numbers",
-          "type": [
-            "int",
-            "double"
-          ],
-          "default": 1
-        },
-        {
-          "name": "shape",
-          "type": [
-            "spec.unions.Circle",
-            "spec.unions.Square"
-          ]
-        },
-        {
-          "name": "maybeShape",
-          "type": [
-            "null",
-            "spec.unions.Circle",
-            "spec.unions.Square"
-          ],
-          "default": null
-        },
-        {
-          "name": "shapeOrMap",
-          "type": [
-            "spec.unions.Square",
-            {
-              "type": "map",
-              "values": "string"
-            }
-          ]
-        },
-        {
-          "name": "colorOrString",
-          "type": [
-            "spec.unions.Color",
-            "string"
-          ]
-        },
+        {"name":"numbers","type":["int","double"],"default":1},
+        {"name":"shape","type":["spec.unions.Circle","spec.unions.Square"]},
+        {"name":"maybeShape","type":["null","spec.unions.Circle","spec.unions.Square"],"default":null},
+        {"name":"shapeOrMap","type":["spec.unions.Square",{"type":"map","values":"string"}]},
+        {"name":"colorOrString","type":["spec.unions.Color","string"]},
         {
           "name": "timeOrMoney",
           "type": [
-            {
-              "type": "long",
-              "logicalType": "timestamp-millis"
-            },
-            {
-              "type": "bytes",
-              "logicalType": "decimal",
-              "precision": 9,
-              "scale": 3
-            }
+            {"type":"long","logicalType":"timestamp-millis"},
+            {"type":"bytes","logicalType":"decimal","precision":9,"scale":3}
           ]
         },
-        {
-          "name": "shapes",
-          "type": {
-            "type": "array",
-            "items": [
-              "spec.unions.Circle",
-              "spec.unions.Square"
-            ]
-          }
-        },
+        {"name":"shapes","type":{"type":"array","items":["spec.unions.Circle","spec.unions.Square"]}},
         {
           "name": "shapesByName",
-          "type": {
-            "type": "map",
-            "values": [
-              "null",
-              "spec.unions.Circle",
-              "spec.unions.Square"
-            ]
-          }
+          "type": {"type":"map","values":["null","spec.unions.Circle","spec.unions.Square"]}
         }
       ]
     }
