@@ -9,13 +9,14 @@
  * - count-by-key: a mephisto agent counting clicks per url into a table (changelog on Kafka).
  *
  * Each is timed from its first event to its last (group joins and app start are left out, and
- * reported apart). The raw client runs before and after the mephisto cases and the ratios are to
- * the mean of its two runs, all in the same process, on the same topic. Every case checks its
+ * reported apart). Raw and stateless runs alternate (BENCH_ROUNDS, default 2), raw first and last,
+ * and the ratios are of means over those runs, all in the same process, on the same topic. Every case checks its
  * result against what the generator says a correct consumer computes.
  *
  * Environment: BENCH_EVENTS (default 1,000,000), MEPHISTO_KAFKA_BROKERS, MEPHISTO_REGISTRY_URL.
  * Rows go to bench/results/kafka.json; the figures are quoted in BENCHMARKS.md (section kafka).
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import kafkajs from 'kafkajs';
 import { App } from '../src/app/app.js';
@@ -28,6 +29,8 @@ import { peakRssMB, row, writeResults, type BenchRow } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = 4;
+/** Stateless runs, each followed by a raw run (plus one raw run before the first). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const brokers = (process.env.MEPHISTO_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const registryUrl = process.env.MEPHISTO_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
 const runId = `${Date.now().toString(36)}`;
@@ -165,35 +168,54 @@ async function main(): Promise<void> {
   }
 
   const rate = (m: Measured) => m.events / (m.millis / 1000);
-  const raw1 = await rawKafkajs(topic, loaded.schemaId);
-  check('raw-kafkajs', raw1.tally, expected);
-  log(`raw-kafkajs (1):  ${rate(raw1.measured).toFixed(0)} events/s`);
-  const stateless = await statelessAgent(topic);
-  check('stateless', stateless.tally, expected);
-  log(`stateless:        ${rate(stateless.measured).toFixed(0)} events/s`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Raw and stateless alternate, raw first and last, so that a noisy neighbour weighs on both alike.
+  const rawRates: number[] = [];
+  const statelessRates: number[] = [];
+  const starts: Record<string, number[]> = { raw: [], stateless: [] };
+  const runRaw = async () => {
+    const raw = await rawKafkajs(topic, loaded.schemaId);
+    check('raw-kafkajs', raw.tally, expected);
+    rawRates.push(rate(raw.measured));
+    starts.raw!.push(raw.measured.startMillis);
+    log(`raw-kafkajs:   ${rate(raw.measured).toFixed(0)} events/s`);
+  };
+  await runRaw();
+  for (let round = 0; round < ROUNDS; round++) {
+    const stateless = await statelessAgent(topic);
+    check('stateless', stateless.tally, expected);
+    statelessRates.push(rate(stateless.measured));
+    starts.stateless!.push(stateless.measured.startMillis);
+    log(`stateless:     ${rate(stateless.measured).toFixed(0)} events/s`);
+    await runRaw();
+  }
   const counted = await countByKey(topic, expected.countsByUrl);
-  log(`count-by-key:     ${rate(counted).toFixed(0)} events/s`);
-  const raw2 = await rawKafkajs(topic, loaded.schemaId);
-  check('raw-kafkajs', raw2.tally, expected);
-  log(`raw-kafkajs (2):  ${rate(raw2.measured).toFixed(0)} events/s`);
+  log(`count-by-key:  ${rate(counted).toFixed(0)} events/s`);
+  await runRaw();
 
-  const rawRate = (rate(raw1.measured) + rate(raw2.measured)) / 2;
+  const rawRate = mean(rawRates);
+  const statelessRate = mean(statelessRates);
   const rows: BenchRow[] = [
     row('kafka', 'raw-kafkajs', 'events_per_s', rawRate, 'events/s'),
-    row('kafka', 'raw-kafkajs', 'events_per_s_run1', rate(raw1.measured), 'events/s'),
-    row('kafka', 'raw-kafkajs', 'events_per_s_run2', rate(raw2.measured), 'events/s'),
-    row('kafka', 'stateless', 'events_per_s', rate(stateless.measured), 'events/s'),
-    row('kafka', 'stateless', 'ratio_to_raw', rate(stateless.measured) / rawRate, 'x'),
-    row('kafka', 'stateless', 'start_to_first_event', stateless.measured.startMillis, 'ms'),
+    row('kafka', 'raw-kafkajs', 'runs', rawRates.length, 'runs'),
+    row('kafka', 'raw-kafkajs', 'events_per_s_min', Math.min(...rawRates), 'events/s'),
+    row('kafka', 'raw-kafkajs', 'events_per_s_max', Math.max(...rawRates), 'events/s'),
+    row('kafka', 'stateless', 'events_per_s', statelessRate, 'events/s'),
+    row('kafka', 'stateless', 'runs', statelessRates.length, 'runs'),
+    row('kafka', 'stateless', 'events_per_s_min', Math.min(...statelessRates), 'events/s'),
+    row('kafka', 'stateless', 'events_per_s_max', Math.max(...statelessRates), 'events/s'),
+    row('kafka', 'stateless', 'ratio_to_raw', statelessRate / rawRate, 'x'),
+    row('kafka', 'stateless', 'start_to_first_event', mean(starts.stateless!), 'ms'),
     row('kafka', 'count-by-key', 'events_per_s', rate(counted), 'events/s'),
     row('kafka', 'count-by-key', 'ratio_to_raw', rate(counted) / rawRate, 'x'),
     row('kafka', 'count-by-key', 'start_to_first_event', counted.startMillis, 'ms'),
-    row('kafka', 'raw-kafkajs', 'start_to_first_event', (raw1.measured.startMillis + raw2.measured.startMillis) / 2, 'ms'),
+    row('kafka', 'raw-kafkajs', 'start_to_first_event', mean(starts.raw!), 'ms'),
     row('kafka', 'all', 'events', EVENTS, 'events'),
+    row('kafka', 'all', 'load_average_1m', loadavg()[0]!, 'load'),
     row('kafka', 'all', 'peak_rss', peakRssMB(), 'MiB'),
   ];
   const path = writeResults('kafka', rows);
-  log(`stateless ${(rate(stateless.measured) / rawRate).toFixed(2)}x raw, count-by-key ${(rate(counted) / rawRate).toFixed(2)}x raw; rows in ${path}`);
+  log(`stateless ${(statelessRate / rawRate).toFixed(2)}x raw, count-by-key ${(rate(counted) / rawRate).toFixed(2)}x raw; rows in ${path}`);
   if (reuse !== undefined) return;
   // The benchmark topic is large; leave the broker as it was.
   const admin = new kafkajs.Kafka({ clientId: 'bench-cleanup', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();

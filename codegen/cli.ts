@@ -178,13 +178,15 @@ async function watch(flags: CodegenFlags, options: GenerateOptions, io: CodegenI
       io.error(`mephisto codegen: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  run();
   const watched = [resolve(flags.schemas), ...(flags.manifest === undefined ? [] : [resolve(flags.manifest)])];
   const watcher = watchFiles(watched, { ignoreInitial: true });
+  // Watch first, then generate: a change made while the first generation runs is not missed.
+  await new Promise<void>((ready) => watcher.once('ready', () => ready()));
   watcher.on('all', () => {
     clearTimeout(timer);
     timer = setTimeout(run, 100);
   });
+  run();
   watcher.on('error', (error) => io.error(`mephisto codegen: watch error: ${String(error)}`));
   await new Promise<void>((done) => {
     const stop = () => {

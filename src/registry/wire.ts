@@ -1,5 +1,6 @@
 import type { Resolver, Type } from 'avsc';
 import { ConfigError, isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
+import { encodeAvro } from '../serde/avro-encode.js';
 import type { Codec } from '../serde/codec.js';
 import type { WireCodec, WireFormat } from '../serde/wire.js';
 import { explainIncompatibility } from './compatibility.js';
@@ -167,38 +168,20 @@ class RegistryWireCodec<T> implements WireCodec<T> {
     private readonly writerTypes: WriterTypeCache,
     private readonly part: 'key' | 'value',
   ) {
-    this.scratch = this.header(Buffer.allocUnsafe(1024));
     this.readerName = readerType.name ?? codec.name;
   }
 
   /** The reader's Avro full name (or the codec's name), for messages. */
   private readonly readerName: string;
 
-  /** Encoding space with the header already in place, reused by every record and grown as needed. */
-  private scratch: Buffer;
-
-  private header(buffer: Buffer): Buffer {
-    buffer[0] = MAGIC_BYTE;
-    buffer.writeUInt32BE(this.schemaId, 1);
-    return buffer;
-  }
-
   encode(value: T): Buffer {
-    // The Avro body goes straight behind the header (one copy, as avsc's own toBuffer makes); any
-    // failure is left to the codec, whose error names the fields that are wrong.
-    let end: number;
+    // Header and Avro body written straight into the shared encoding slab (src/serde/avro-encode.ts);
+    // any failure is left to the codec, whose error names the fields that are wrong.
     try {
-      end = this.readerType.encode(value, this.scratch, HEADER_LENGTH);
-      if (end < 0) {
-        this.scratch = this.header(Buffer.allocUnsafe(Math.max(2 * this.scratch.length, this.scratch.length - end)));
-        end = this.readerType.encode(value, this.scratch, HEADER_LENGTH);
-      }
+      return encodeAvro(this.readerType, value, this.schemaId);
     } catch {
       return frame(this.schemaId, this.codec.encode(value));
     }
-    const out = Buffer.allocUnsafe(end);
-    this.scratch.copy(out, 0, 0, end);
-    return out;
   }
 
   decode(buffer: Buffer): T | Promise<T> {

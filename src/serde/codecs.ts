@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import type { ModelClass } from '../avro/model.js';
+import { encodeAvro } from './avro-encode.js';
 import type { AvroSchemaJSON, Codec } from './codec.js';
 
 /**
@@ -35,7 +36,7 @@ export function avroSchema<T>(schema: AvroSchemaJSON, name = typeof schema === '
   const type = avro.Type.forSchema(schema as avro.Schema);
   return Object.freeze({
     name,
-    encode: (value: T) => type.toBuffer(value),
+    encode: (value: T) => encodeAvro(type, value),
     decode: (buffer: Buffer) => type.fromBuffer(buffer) as T,
     avro: Object.freeze({ schema, type }),
   });
@@ -46,7 +47,7 @@ export function model<TModel>(modelClass: ModelClass<TModel>): Codec<TModel> {
   const { type } = modelClass;
   return Object.freeze({
     name: modelClass.fullName,
-    encode: (value: TModel) => type.toBuffer(value),
+    encode: (value: TModel) => encodeAvro(type, value),
     decode: (buffer: Buffer) => modelClass.decode(buffer),
     avro: Object.freeze({ schema: modelClass.schema, type }),
   });

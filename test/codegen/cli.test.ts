@@ -100,7 +100,7 @@ describe('mephisto codegen', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const until = async (condition: () => boolean, what: string) => {
-      for (let i = 0; i < 300 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 900 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 100));
       if (!condition()) throw new Error(`--watch: never saw ${what}; output:\n${output}`);
     };
     try {
@@ -114,7 +114,7 @@ describe('mephisto codegen', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('committed output is up to date (what `mephisto codegen --check` checks in CI)', () => {

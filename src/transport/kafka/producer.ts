@@ -66,12 +66,17 @@ export class KafkaProducer implements Producer {
     readonly logger: Logger,
   ) {
     const transactional = options.transactionalId !== undefined;
+    // Idempotent unless told otherwise (as Kafka's own clients since 3.0): a retried request, e.g.
+    // right after a topic was created or across a broker restart, never writes records twice.
+    // kafkajs keeps sequence numbers right only with one request in flight.
+    const idempotent = transactional || options.idempotent !== false;
     this.#producer = kafka.producer({
       allowAutoTopicCreation: false,
       // Every record gets its partition here (Kafka's default partitioner, ../partitioner.ts).
       createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: transactional || options.idempotent === true,
-      ...(transactional ? { transactionalId: options.transactionalId, maxInFlightRequests: 1, transactionTimeout: 60_000 } : {}),
+      idempotent,
+      ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+      ...(transactional ? { transactionalId: options.transactionalId, transactionTimeout: 60_000 } : {}),
     });
     // Connecting at once makes a transactional producer fence its predecessor (same transactional
     // id, e.g. on a worker that died) as early as possible. Failures surface on first use.

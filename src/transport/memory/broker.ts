@@ -21,13 +21,56 @@ export interface MemoryBrokerOptions {
   readonly defaultPartitions?: number;
 }
 
-/** One partition's log. Offsets are array indexes plus `start` (always 0: nothing is deleted). */
+/**
+ * One partition's log. Offsets are array indexes plus `start` (always 0: nothing is deleted).
+ *
+ * Records are kept as columns (keys, values, headers, timestamps), not as one object per record:
+ * a log holds every record ever written, and a million retained record objects (each with its
+ * offset string) are what the garbage collector spent its time copying and promoting. Records
+ * are made as objects when read (`read`, `records`); they are short-lived there.
+ */
 export class PartitionLog {
-  readonly records: ConsumerRecord[] = [];
+  readonly #keys: (Buffer | null)[] = [];
+  readonly #values: (Buffer | null)[] = [];
+  readonly #headers: RecordHeaders[] = [];
+  readonly #timestamps: number[] = [];
   readonly listeners = new Set<() => void>();
 
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
   get end(): number {
-    return this.records.length;
+    return this.#values.length;
+  }
+
+  /** Appends one record; returns its offset. */
+  append(key: Buffer | null, value: Buffer | null, headers: RecordHeaders, timestamp: number): number {
+    this.#keys.push(key);
+    this.#headers.push(headers);
+    this.#timestamps.push(timestamp);
+    return this.#values.push(value) - 1;
+  }
+
+  /** The records at offsets `from` (inclusive) to `to` (exclusive), as fresh objects. */
+  read(from: number, to: number): ConsumerRecord[] {
+    const end = Math.min(to, this.#values.length);
+    const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
+    const { topic, partition } = this;
+    const keys = this.#keys;
+    const values = this.#values;
+    const headers = this.#headers;
+    const timestamps = this.#timestamps;
+    for (let offset = from, i = 0; offset < end; offset++, i++) {
+      out[i] = { topic, partition, offset: String(offset), key: keys[offset]!, value: values[offset]!, headers: headers[offset]!, timestamp: timestamps[offset]! };
+    }
+    return out;
+  }
+
+  /** Every record of the log (for inspection: the test driver, tests). */
+  get records(): readonly ConsumerRecord[] {
+    return this.read(0, this.end);
   }
 }
 
@@ -40,7 +83,7 @@ export class MemoryTopic {
     readonly replicationFactor: number,
     readonly config: Readonly<Record<string, string>>,
   ) {
-    this.logs = Array.from({ length: partitions }, () => new PartitionLog());
+    this.logs = Array.from({ length: partitions }, (_, partition) => new PartitionLog(name, partition));
   }
 
   get partitions(): number {
@@ -228,26 +271,17 @@ export class MemoryBroker {
     const topic = this.ensureTopic(topicName);
     const now = Date.now();
     const logs = topic.logs;
-    const before = logs.map((log) => log.records.length);
+    const before = logs.map((log) => log.end);
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const partition = topic.partitionFor(record);
-      const log = logs[partition]!.records;
-      const offset = String(log.length);
-      log.push({
-        topic: topicName,
-        partition,
-        offset,
-        key: record.key,
-        value: record.value,
-        headers: record.headers === undefined ? EMPTY_HEADERS : normalizeHeaders(record.headers),
-        timestamp: record.timestamp ?? now,
-      });
-      metadata?.push({ topic: topicName, partition, offset });
+      const headers = record.headers === undefined ? EMPTY_HEADERS : normalizeHeaders(record.headers);
+      const offset = logs[partition]!.append(record.key, record.value, headers, record.timestamp ?? now);
+      metadata?.push({ topic: topicName, partition, offset: String(offset) });
     }
     for (let p = 0; p < logs.length; p++) {
       const log = logs[p]!;
-      if (log.records.length !== before[p]) for (const listener of log.listeners) listener();
+      if (log.end !== before[p]) for (const listener of log.listeners) listener();
     }
   }
 }

@@ -74,7 +74,7 @@ export class MemoryTransport implements Transport {
     const until = options.until === undefined ? log.end : Math.min(log.end, parseOffset(options.until, 'readPartition', where));
     const size = options.maxBatchSize ?? 1000;
     for (let at = options.from === undefined ? 0 : parseOffset(options.from, 'readPartition', where); at < until; at += size) {
-      yield log.records.slice(at, Math.min(until, at + size));
+      yield log.read(at, Math.min(until, at + size));
     }
   }
 
@@ -320,7 +320,7 @@ class MemoryConsumer implements Consumer, GroupMember {
       const from = state.position;
       const to = Math.min(end, from + this.#maxBatch);
       state.position = to;
-      const records = state.log.records.slice(from, to);
+      const records = state.log.read(from, to);
       let result: Promise<void> | void;
       try {
         result = this.#handlers!.onBatch({ topic: state.topic, partition: state.partition, records, highWatermark: String(end) });
