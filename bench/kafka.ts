@@ -97,8 +97,10 @@ function clicksBinding(topic: string) {
   return defineTopic({ name: topic, key: codecs.string, value: codecs.model(Click), partitions: PARTITIONS });
 }
 
+let statelessRuns = 0;
 async function statelessAgent(topic: string): Promise<{ measured: Measured; tally: Tally }> {
-  const app = new App(`bench-stateless-${runId}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger });
+  // A new app id (so a new consumer group, reading from the beginning) for every run.
+  const app = new App(`bench-stateless-${runId}-${++statelessRuns}`, { broker: `kafka://${brokers.join(',')}`, registry: registryUrl, logger });
   const tally: Tally = { events: 0, kept: 0, keptDurationMs: 0 };
   let first = 0;
   let done!: () => void;

@@ -1,4 +1,4 @@
-import type CodeBlockWriter from 'code-block-writer';
+import type { CodeBlockWriter } from 'ts-morph';
 import type { SchemaSet } from '../model.js';
 import { importSpecifier, modulePath, qualifiedIdentifier, typeIdentifier } from '../names.js';
 import { stringLiteral } from './literal.js';

@@ -1,4 +1,4 @@
-import type CodeBlockWriter from 'code-block-writer';
+import type { CodeBlockWriter } from 'ts-morph';
 import type { RecordType } from '../model.js';
 import { docComment } from '../names.js';
 import { defaultLiteral, stringLiteral } from './literal.js';

@@ -1,4 +1,4 @@
-import type CodeBlockWriter from 'code-block-writer';
+import type { CodeBlockWriter } from 'ts-morph';
 import type { SchemaSet } from '../model.js';
 import { jsonLiteral, registryDefinitions } from './schema.js';
 import type { ModuleScope } from './scope.js';

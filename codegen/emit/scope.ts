@@ -1,4 +1,4 @@
-import CodeBlockWriter from 'code-block-writer';
+import { CodeBlockWriter } from 'ts-morph';
 import type { LongMode } from '../../src/avro/long.js';
 import type { NamedType, SchemaSet } from '../model.js';
 import { LocalNames, importSpecifier, modulePath, typeIdentifier } from '../names.js';

@@ -1,4 +1,4 @@
-import type CodeBlockWriter from 'code-block-writer';
+import type { CodeBlockWriter } from 'ts-morph';
 import type { Topic, TopicPart } from '../model.js';
 import { docComment, topicIdentifier } from '../names.js';
 import { stringLiteral } from './literal.js';

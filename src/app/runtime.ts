@@ -449,10 +449,15 @@ export class Runtime implements AgentRuntime, AppInternals {
     if (n === 1 && subscriptions[0]!.inputs.length === 1) {
       // one agent, one instance: the common case, without routing
       const input = subscriptions[0]!.inputs[0]!;
+      // Offsets of a batch increase strictly; when first and last are len - 1 apart there is no
+      // gap, and every offset is known without parsing each record's offset string.
+      const last = records.length - 1;
+      const base = last < 0 ? 0 : Number(records[0]!.offset);
+      const consecutive = last >= 0 && Number(records[last]!.offset) === base + last;
       for (let i = from; i < records.length; i++) {
         if (input.full && !input.closed) return this.#waitForSpace(batch, i, subscriptions, tracker, input);
         const record = records[i]!;
-        input.push(record, tracker, tracker.push(Number(record.offset), 1));
+        input.push(record, tracker, tracker.push(consecutive ? base + i : Number(record.offset), 1));
       }
       return;
     }
@@ -556,14 +561,14 @@ export class Runtime implements AgentRuntime, AppInternals {
       return result === undefined ? undefined : (result as Promise<void>);
     }
     if (sink instanceof Topic) {
-      if (sink.wire === undefined) return sink.send({ key, value, headers });
-      void this.enqueue(sink.name, sink.encode({ key, value, headers }));
+      if (!sink.prepared) return sink.send({ key, value, headers });
+      void this.enqueue(sink.name, sink.encodeRecord(key, value, headers));
       return undefined;
     }
     if (sink instanceof Channel) return sink.send({ key: null, value, headers });
     const target = (sink as Agent<any, any, any>).source;
-    if (target instanceof Topic && target.wire !== undefined) {
-      void this.enqueue(target.name, target.encode({ key, value, headers }));
+    if (target instanceof Topic && target.prepared) {
+      void this.enqueue(target.name, target.encodeRecord(key, value, headers));
       return undefined;
     }
     return sink.send({ key, value, headers });

@@ -30,6 +30,8 @@ const NO_METADATA = Object.freeze({ metadata: false });
 
 export class Sender {
   #pending = new Map<string, ProducerRecord[]>();
+  #lastTopic: string | undefined;
+  #lastList: ProducerRecord[] | undefined;
   #count = 0;
   #batch: Deferred | undefined;
   #scheduled = false;
@@ -48,8 +50,14 @@ export class Sender {
   }
 
   enqueue(topic: string, record: ProducerRecord): Promise<void> {
-    let list = this.#pending.get(topic);
-    if (list === undefined) this.#pending.set(topic, (list = []));
+    // Sends come in runs to one topic (an agent's yields): remember the last topic's list.
+    let list = this.#lastTopic === topic ? this.#lastList : undefined;
+    if (list === undefined) {
+      list = this.#pending.get(topic);
+      if (list === undefined) this.#pending.set(topic, (list = []));
+      this.#lastTopic = topic;
+      this.#lastList = list;
+    }
     list.push(record);
     const batch = (this.#batch ??= deferred());
     if (++this.#count >= this.maxBatch) {
@@ -74,6 +82,8 @@ export class Sender {
       for (const [topic, records] of this.#pending) batches.push({ topic, records });
       const batch = this.#batch!;
       this.#pending = new Map();
+      this.#lastTopic = undefined;
+      this.#lastList = undefined;
       this.#count = 0;
       this.#batch = undefined;
       const sent = this.#chain.then(() => this.producer.sendBatch(batches, NO_METADATA));

@@ -40,6 +40,8 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
   #key: WireCodec<TKey> | undefined;
   #value: WireCodec<TValue> | undefined;
   #preparing: Promise<void> | undefined;
+  /** @internal Whether the wire codecs are known (sends can be encoded synchronously). */
+  prepared = false;
 
   /** @internal Made by `app.topic(binding)`. */
   constructor(
@@ -58,6 +60,7 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
       ([key, value]) => {
         this.#key = key;
         this.#value = value;
+        this.prepared = true;
       },
       (error: unknown) => {
         this.#preparing = undefined; // try again later (e.g. once the app started)
@@ -90,7 +93,13 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
 
   /** @internal Encodes a message into a producer record; throws EncodeError. */
   encode(message: Message<TKey, TValue>): ProducerRecord {
-    const { key, value } = message;
+    const record = this.encodeRecord(message.key, message.value, message.headers);
+    if (message.partition === undefined && message.timestamp === undefined) return record;
+    return { key: record.key, value: record.value, headers: record.headers, partition: message.partition, timestamp: message.timestamp };
+  }
+
+  /** @internal The hot path of `encode` (yields to a topic sink): no message object. */
+  encodeRecord(key: TKey | null | undefined, value: TValue, headers: RecordHeaders | undefined): ProducerRecord {
     let keyBytes: Buffer | null = null;
     let valueBytes: Buffer | null = null;
     try {
@@ -103,7 +112,7 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
     } catch (error) {
       throw new EncodeError(`value (${this.binding.value.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
     }
-    return { key: keyBytes, value: valueBytes, headers: message.headers, partition: message.partition, timestamp: message.timestamp };
+    return { key: keyBytes, value: valueBytes, headers };
   }
 }
 
