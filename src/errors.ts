@@ -51,23 +51,25 @@ export interface RecordLocation {
   readonly offset: string;
 }
 
-/** A value's bytes could not be turned into the topic's value type. */
-export class ValueDecodeError extends MephistoError implements RecordLocation {
+/** A key's or value's bytes could not be turned into the topic's type. */
+export abstract class RecordDecodeError extends MephistoError implements RecordLocation {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
   readonly schemaId: number | undefined;
   readonly reason: string;
-  constructor(
+  abstract readonly part: 'key' | 'value';
+  protected constructor(
+    part: 'key' | 'value',
     where: RecordLocation & { schemaId?: number | undefined },
     reason: string,
     options: MephistoErrorOptions = {},
   ) {
     const id = where.schemaId === undefined ? '' : ` (writer schema id ${where.schemaId})`;
-    super(
-      `Cannot decode value at ${where.topic}[${where.partition}]@${where.offset}${id}: ${reason}`,
-      { ...options, code: 'VALUE_DECODE' },
-    );
+    super(`Cannot decode ${part} at ${where.topic}[${where.partition}]@${where.offset}${id}: ${reason}`, {
+      ...options,
+      code: part === 'key' ? 'KEY_DECODE' : 'VALUE_DECODE',
+    });
     this.topic = where.topic;
     this.partition = where.partition;
     this.offset = where.offset;
@@ -75,30 +77,21 @@ export class ValueDecodeError extends MephistoError implements RecordLocation {
     this.reason = reason;
   }
 }
+
+/** A value's bytes could not be turned into the topic's value type. */
+export class ValueDecodeError extends RecordDecodeError {
+  readonly part = 'value' as const;
+  constructor(where: RecordLocation & { schemaId?: number | undefined }, reason: string, options: MephistoErrorOptions = {}) {
+    super('value', where, reason, options);
+  }
+}
 export const isValueDecodeError = brand('ValueDecodeError') as (e: unknown) => e is ValueDecodeError;
 
 /** A key's bytes could not be turned into the topic's key type. */
-export class KeyDecodeError extends MephistoError implements RecordLocation {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly schemaId: number | undefined;
-  readonly reason: string;
-  constructor(
-    where: RecordLocation & { schemaId?: number | undefined },
-    reason: string,
-    options: MephistoErrorOptions = {},
-  ) {
-    const id = where.schemaId === undefined ? '' : ` (writer schema id ${where.schemaId})`;
-    super(
-      `Cannot decode key at ${where.topic}[${where.partition}]@${where.offset}${id}: ${reason}`,
-      { ...options, code: 'KEY_DECODE' },
-    );
-    this.topic = where.topic;
-    this.partition = where.partition;
-    this.offset = where.offset;
-    this.schemaId = where.schemaId;
-    this.reason = reason;
+export class KeyDecodeError extends RecordDecodeError {
+  readonly part = 'key' as const;
+  constructor(where: RecordLocation & { schemaId?: number | undefined }, reason: string, options: MephistoErrorOptions = {}) {
+    super('key', where, reason, options);
   }
 }
 export const isKeyDecodeError = brand('KeyDecodeError') as (e: unknown) => e is KeyDecodeError;

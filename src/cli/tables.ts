@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { App } from '../app/app.js';
+import type { App } from '../app/app.js';
 import { isStoreLockedError } from '../errors.js';
 import { createStore } from '../store/index.js';
 import { tablesOf } from '../tables/index.js';
+import { loadAppModule } from './app-module.js';
 
 /**
  * `mephisto tables <module>`: the tables an app module declares, with their changelog topics,
@@ -51,21 +49,9 @@ export async function runTablesCommand(
   flags: TablesFlags = {},
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
-  const path = resolve(module);
-  if (!existsSync(path)) {
-    console.error(`mephisto tables: ${path} does not exist; pass the path of a module that exports an App`);
-    return 2;
-  }
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    console.error(`mephisto tables: cannot load ${path}: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  const app = pickApp(exports, flags.app);
+  const app = await loadAppModule(module, flags.app);
   if (typeof app === 'string') {
-    console.error(`mephisto tables: ${path}: ${app}`);
+    console.error(`mephisto tables: ${app}`);
     return 2;
   }
   let listings: TableListing[];
@@ -99,15 +85,6 @@ export async function runTablesCommand(
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) print(row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd());
   return 0;
-}
-
-function pickApp(exports: Record<string, unknown>, name: string | undefined): App | string {
-  if (name !== undefined) return exports[name] instanceof App ? (exports[name] as App) : `the export ${JSON.stringify(name)} is not an App`;
-  if (exports.default instanceof App) return exports.default;
-  if (exports.app instanceof App) return exports.app;
-  const apps = Object.values(exports).filter((v): v is App => v instanceof App);
-  if (apps.length === 1) return apps[0]!;
-  return apps.length === 0 ? 'exports no App (export it as default or as `app`)' : 'exports several Apps; choose one with --app <name>';
 }
 
 function kindOf(table: ReturnType<typeof tablesOf>[number]): string {

@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { App } from '../app/app.js';
 import { runWorker } from '../app/worker.js';
+import { loadAppModule } from './app-module.js';
 
 /**
  * `mephisto worker <module>`: loads an app module (TypeScript or JavaScript; bin/mephisto.js
@@ -24,35 +21,10 @@ export function registerWorkerCommand(program: Command): void {
 }
 
 export async function runWorkerCommand(module: string, flags: { app?: string } = {}): Promise<number> {
-  const path = resolve(module);
-  if (!existsSync(path)) {
-    console.error(`mephisto worker: ${path} does not exist; pass the path of a module that exports an App`);
-    return 2;
-  }
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    console.error(`mephisto worker: cannot load ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return 2;
-  }
-  const app = findApp(exports, flags.app);
+  const app = await loadAppModule(module, flags.app);
   if (typeof app === 'string') {
-    console.error(`mephisto worker: ${path}: ${app}`);
+    console.error(`mephisto worker: ${app}`);
     return 2;
   }
   return runWorker(app);
-}
-
-function findApp(exports: Record<string, unknown>, name: string | undefined): App | string {
-  if (name !== undefined) {
-    const chosen = exports[name];
-    return chosen instanceof App ? chosen : `the export ${JSON.stringify(name)} is not an App`;
-  }
-  if (exports.default instanceof App) return exports.default;
-  if (exports.app instanceof App) return exports.app;
-  const apps = Object.entries(exports).filter(([, v]) => v instanceof App);
-  if (apps.length === 1) return apps[0]![1] as App;
-  if (apps.length === 0) return 'exports no App (export it as default or as `app`)';
-  return `exports several Apps (${apps.map(([k]) => k).join(', ')}); choose one with --app <name>`;
 }
