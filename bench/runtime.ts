@@ -12,6 +12,7 @@
  * is repeated; the best run of each is reported. Rows go to bench/results/runtime.json.
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { App } from '../src/app/index.js';
 import { silentLogger } from '../src/logging.js';
 import { codecs, defineTopic } from '../src/serde/index.js';
@@ -113,7 +114,7 @@ function timeLoop(fn: () => number): { seconds: number; result: number } {
 }
 
 async function main(): Promise<void> {
-  console.log(`runtime bench: ${EVENTS} events, best of ${RUNS} runs, node ${process.version}`);
+  console.log(`runtime bench: ${EVENTS} events, best of ${RUNS} runs, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`);
   const { keys, values } = makeClicks(EVENTS);
   const nonBots = rawAvroLoop(values);
 
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
     row('runtime', 'bare loop over the same buffers', 'events/s', Math.round(bareRate), 'events/s'),
     row('runtime', 'framework overhead per event', 'ns/event', Number(overheadNs.toFixed(1)), 'ns'),
   ];
+  console.log(`load average at the end: ${loadavg()[0]!.toFixed(1)}`);
   for (const r of rows) console.log(`${r.case.padEnd(68)} ${String(r.value).padStart(12)} ${r.unit}`);
   const path = writeResults('runtime', rows);
   console.log(`wrote ${path}`);

@@ -16,7 +16,7 @@
  * Flags: --short (50,000 events, no latency runs, no results written: only checks that every
  * contender completes and is correct; exits 1 otherwise), --events N, --only a,b (contenders),
  * --workloads a,b. Env: MEPHISTO_KAFKA_PORT, MEPHISTO_REGISTRY_PORT (services), PEERS_CPU_PROF=1
- * (node contenders write .cpuprofile files to bench/.data/peers/prof).
+ * (node contenders write .cpuprofile files to bench/.data/peers/prof/<app id>/).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
@@ -68,7 +68,8 @@ interface Contender {
 const nodeCommand = (script: string) => (settings: ContenderSettings) => ({
   file: process.execPath,
   args: [
-    ...(process.env.PEERS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'prof')}`, `--cpu-prof-name=${settings.appId}.cpuprofile`] : []),
+    // one directory per run: the tsx loader thread writes a profile of its own beside the main one
+    ...(process.env.PEERS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'prof', settings.appId)}`] : []),
     '--import',
     'tsx',
     join(here, 'contenders', script),
@@ -499,7 +500,11 @@ async function main(): Promise<void> {
         if (measured.p99Ms !== undefined) rows.push(row('peers', name, 'p99Ms', measured.p99Ms, 'ms'));
       }
     }
+    // leave the broker as we found it (it may be a shared one): every topic of this run has its prefix
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(`peers-${runId}-`));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch((error: unknown) => console.log(`peers: could not delete this run's topics: ${(error as Error).message}`));
     await admin.disconnect();
+    rmSync(join(dataDir, 'state'), { recursive: true, force: true });
 
     const minutes = (Date.now() - began) / 60_000;
     console.log(`peers: done in ${minutes.toFixed(1)} min`);

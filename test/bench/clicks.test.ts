@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { Click } from '../../generated/com/acme/clicks/Click.js';
+import type { AvroSchemaJSON } from '../../src/serde/codec.js';
 import { clickStats, clickWriter, confluentFrame, generateClicks, urlOf, type ClickSpec } from '../../bench/lib/clicks.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../schemas/com/acme/clicks/Click.avsc', import.meta.url), 'utf8')) as avro.Schema;
+const schema = JSON.parse(readFileSync(new URL('../../schemas/com/acme/clicks/Click.avsc', import.meta.url), 'utf8')) as AvroSchemaJSON;
 const spec: ClickSpec = { count: 20_000, distinctUrls: 2_000, seed: 11 };
 
 describe('bench click events', () => {

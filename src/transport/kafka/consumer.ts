@@ -3,13 +3,15 @@
  * (eachBatch, nothing resolved or committed by kafkajs on its own), the runtime's handlers awaited
  * around every assignment change, and commits of exactly what the runtime says.
  *
- * kafkajs has no rebalance listener. Assignment changes are learned from its GROUP_JOIN event:
- * partitions lost are handed to `onRevoked` (after their in-flight batches settle) and partitions
- * gained to `onAssigned`, in that order and one change at a time, and no batch of a gained partition
- * is delivered before its `onAssigned` has resolved. Revocation therefore happens just after the
- * group moved on, not before: a commit for a partition that moved is refused by the broker and
- * logged (the new owner re-reads from the last commit: at-least-once), and under exactly-once the
- * new owner's transactional producer fences the old one, so nothing is written twice.
+ * kafkajs has no rebalance listener. When a heartbeat inside a batch reports a rebalance, every
+ * partition is revoked there, before kafkajs rejoins (its commits still count). Otherwise (an idle
+ * member, a crash) assignment changes are learned from the GROUP_JOIN event: partitions lost are
+ * handed to `onRevoked` (after their in-flight batches settle) and partitions gained to
+ * `onAssigned`, in that order and one change at a time. No batch of a gained partition is delivered
+ * before its `onAssigned` has resolved. A late revocation's commit for a partition that moved is
+ * refused by the broker and logged (the new owner re-reads from the last commit: at-least-once);
+ * under exactly-once the new owner's transactional producer fences the old one, so nothing is
+ * written twice.
  */
 import type { Consumer as KafkajsConsumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { TransportError } from '../../errors.js';
@@ -68,6 +70,7 @@ export class KafkaConsumer implements Consumer {
   #changes: Promise<void> = Promise.resolve();
   #firstAssignment: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
   #stopping: Promise<void> | undefined;
+  #revoking: Promise<void> | undefined;
   #failed = false;
 
   constructor(
@@ -228,7 +231,7 @@ export class KafkaConsumer implements Consumer {
       state.ready.then(() => (settled = true), () => (settled = true));
       while (!settled) {
         await Promise.race([state.ready.catch(() => {}), sleep(this.tuning.heartbeatInterval)]);
-        if (!settled) await heartbeat();
+        if (!settled) await this.#heartbeat(heartbeat);
       }
       if (!state.isReady) return;
     }
@@ -273,7 +276,43 @@ export class KafkaConsumer implements Consumer {
     resolveOffset(last);
     const after = BigInt(last) + 1n;
     if (state.position === undefined || after > state.position) state.position = after;
-    await heartbeat();
+    await this.#heartbeat(heartbeat);
+  }
+
+  /**
+   * A heartbeat from inside a batch is where a rebalance shows before kafkajs rejoins: revoke
+   * every partition there and then (eager, as Kafka's protocol is), so that the runtime's commits
+   * in onRevoked still belong to the current generation; kafkajs rejoins once this returns.
+   */
+  async #heartbeat(heartbeat: () => Promise<void>): Promise<void> {
+    try {
+      await heartbeat();
+    } catch (error) {
+      if (isRebalanceError(error)) await this.#revokeBeforeRejoin();
+      throw error;
+    }
+  }
+
+  #revokeBeforeRejoin(): Promise<void> {
+    this.#revoking ??= (async () => {
+      const states = [...this.#states.values()];
+      for (const state of states) state.revoked = true;
+      this.#states.clear();
+      this.#paused.clear();
+      const change = this.#changes.then(async () => {
+        await Promise.all(states.map((s) => s.inFlight?.catch(() => {})));
+        const ready = states.filter((s) => s.isReady).map(({ topic, partition }) => ({ topic, partition }));
+        if (ready.length > 0) {
+          this.logger.info('consumer group is rebalancing: partitions revoked before rejoining', { groupId: this.options.groupId });
+          await this.#handlers!.onRevoked(ready);
+        }
+      });
+      this.#changes = change.catch(() => {});
+      await change.catch((error: unknown) => this.#fail(error));
+    })().finally(() => {
+      this.#revoking = undefined;
+    });
+    return this.#revoking;
   }
 
   #fail(error: unknown): void {

@@ -21,17 +21,75 @@ export interface MemoryBrokerOptions {
   readonly defaultPartitions?: number;
 }
 
+/** Slot size of a byte chunk: a record's position is `chunk index * CHUNK_SLOT + start`. */
+const CHUNK_SLOT = 1 << 20;
+/** First chunk size; chunks double up to CHUNK_SLOT, so small topics stay small. */
+const FIRST_CHUNK = 4096;
+/** Values at least this big get a chunk of their own (not worth copying into a shared one). */
+const OWN_CHUNK = CHUNK_SLOT >> 3;
+
+/**
+ * The bytes of one column (keys or values) of a log, copied into large chunks. A log keeps every
+ * record ever written; holding each one's Buffer object (and a record object) alive is what made
+ * the garbage collector copy and promote a million small objects per million records. Here a
+ * record costs two numbers; readers get views of the chunks.
+ */
+class ByteColumn {
+  readonly #chunks: Buffer[] = [];
+  #current = -1;
+  #used = 0;
+  /** Per record: chunk index * CHUNK_SLOT + start, and length (-1 for null). */
+  readonly #positions: number[] = [];
+  readonly #lengths: number[] = [];
+
+  push(bytes: Buffer | null): void {
+    if (bytes === null) {
+      this.#positions.push(0);
+      this.#lengths.push(-1);
+      return;
+    }
+    const length = bytes.length;
+    let index: number;
+    let start: number;
+    if (length >= OWN_CHUNK) {
+      index = this.#chunks.push(Buffer.from(bytes)) - 1;
+      start = 0;
+    } else {
+      let chunk = this.#current < 0 ? undefined : this.#chunks[this.#current];
+      if (chunk === undefined || chunk.length - this.#used < length) {
+        const size = chunk === undefined ? FIRST_CHUNK : Math.min(CHUNK_SLOT, chunk.length * 2);
+        chunk = Buffer.allocUnsafeSlow(Math.max(size, length));
+        this.#current = this.#chunks.push(chunk) - 1;
+        this.#used = 0;
+      }
+      index = this.#current;
+      start = this.#used;
+      chunk.set(bytes, start);
+      this.#used = start + length;
+    }
+    this.#positions.push(index * CHUNK_SLOT + start);
+    this.#lengths.push(length);
+  }
+
+  get(record: number): Buffer | null {
+    const length = this.#lengths[record]!;
+    if (length < 0) return null;
+    const position = this.#positions[record]!;
+    const start = position % CHUNK_SLOT;
+    return this.#chunks[(position - start) / CHUNK_SLOT]!.subarray(start, start + length);
+  }
+}
+
 /**
  * One partition's log. Offsets are array indexes plus `start` (always 0: nothing is deleted).
  *
- * Records are kept as columns (keys, values, headers, timestamps), not as one object per record:
- * a log holds every record ever written, and a million retained record objects (each with its
- * offset string) are what the garbage collector spent its time copying and promoting. Records
- * are made as objects when read (`read`, `records`); they are short-lived there.
+ * Records are kept as columns (key and value bytes, headers, timestamps), not as one object per
+ * record (see ByteColumn); records are made as objects when read (`read`, `records`), where they
+ * are short-lived. The bytes are copied on append: a producer may reuse its buffers.
  */
 export class PartitionLog {
-  readonly #keys: (Buffer | null)[] = [];
-  readonly #values: (Buffer | null)[] = [];
+  readonly #keys = new ByteColumn();
+  readonly #values = new ByteColumn();
   readonly #headers: RecordHeaders[] = [];
   readonly #timestamps: number[] = [];
   readonly listeners = new Set<() => void>();
@@ -42,20 +100,20 @@ export class PartitionLog {
   ) {}
 
   get end(): number {
-    return this.#values.length;
+    return this.#timestamps.length;
   }
 
   /** Appends one record; returns its offset. */
   append(key: Buffer | null, value: Buffer | null, headers: RecordHeaders, timestamp: number): number {
     this.#keys.push(key);
+    this.#values.push(value);
     this.#headers.push(headers);
-    this.#timestamps.push(timestamp);
-    return this.#values.push(value) - 1;
+    return this.#timestamps.push(timestamp) - 1;
   }
 
   /** The records at offsets `from` (inclusive) to `to` (exclusive), as fresh objects. */
   read(from: number, to: number): ConsumerRecord[] {
-    const end = Math.min(to, this.#values.length);
+    const end = Math.min(to, this.#timestamps.length);
     const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
     const { topic, partition } = this;
     const keys = this.#keys;
@@ -63,7 +121,7 @@ export class PartitionLog {
     const headers = this.#headers;
     const timestamps = this.#timestamps;
     for (let offset = from, i = 0; offset < end; offset++, i++) {
-      out[i] = { topic, partition, offset: String(offset), key: keys[offset]!, value: values[offset]!, headers: headers[offset]!, timestamp: timestamps[offset]! };
+      out[i] = { topic, partition, offset: String(offset), key: keys.get(offset), value: values.get(offset), headers: headers[offset]!, timestamp: timestamps[offset]! };
     }
     return out;
   }
