@@ -140,6 +140,13 @@ export class Input {
     const index = this.deliveredItems[last] === item ? last : this.deliveredItems.indexOf(item);
     if (index < 0) return false;
     this.deliveredTrackers[index]?.ack(this.deliveredSeqs[index]!);
+    if (index === last) {
+      // the usual case (a filter dropping the element in hand): no splice, no garbage
+      this.deliveredItems.pop();
+      this.deliveredTrackers.pop();
+      this.deliveredSeqs.pop();
+      return true;
+    }
     this.deliveredItems.splice(index, 1);
     this.deliveredTrackers.splice(index, 1);
     this.deliveredSeqs.splice(index, 1);
