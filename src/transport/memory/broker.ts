@@ -28,6 +28,35 @@ const FIRST_CHUNK = 4096;
 /** Values at least this big get a chunk of their own (not worth copying into a shared one). */
 const OWN_CHUNK = CHUNK_SLOT >> 3;
 
+const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
+
+/** Entries per block of a number column. */
+const BLOCK_SHIFT = 11;
+const BLOCK = 1 << BLOCK_SHIFT;
+const BLOCK_MASK = BLOCK - 1;
+
+/**
+ * A growing column of numbers in fixed blocks of typed arrays: no reallocation and copy of one
+ * ever larger array as the log grows, and memory the garbage collector never scans.
+ */
+class NumberColumn {
+  readonly #blocks: Float64Array[] = [];
+  length = 0;
+
+  push(value: number): number {
+    const n = this.length;
+    const i = n & BLOCK_MASK;
+    if (i === 0) this.#blocks.push(new Float64Array(BLOCK));
+    this.#blocks[n >>> BLOCK_SHIFT]![i] = value;
+    this.length = n + 1;
+    return n;
+  }
+
+  at(n: number): number {
+    return this.#blocks[n >>> BLOCK_SHIFT]![n & BLOCK_MASK]!;
+  }
+}
+
 /**
  * The bytes of one column (keys or values) of a log, copied into large chunks. A log keeps every
  * record ever written; holding each one's Buffer object (and a record object) alive is what made
@@ -39,8 +68,8 @@ class ByteColumn {
   #current = -1;
   #used = 0;
   /** Per record: chunk index * CHUNK_SLOT + start, and length (-1 for null). */
-  readonly #positions: number[] = [];
-  readonly #lengths: number[] = [];
+  readonly #positions = new NumberColumn();
+  readonly #lengths = new NumberColumn();
 
   push(bytes: Buffer | null): void {
     if (bytes === null) {
@@ -72,9 +101,9 @@ class ByteColumn {
   }
 
   get(record: number): Buffer | null {
-    const length = this.#lengths[record]!;
+    const length = this.#lengths.at(record);
     if (length < 0) return null;
-    const position = this.#positions[record]!;
+    const position = this.#positions.at(record);
     const start = position % CHUNK_SLOT;
     return this.#chunks[(position - start) / CHUNK_SLOT]!.subarray(start, start + length);
   }
@@ -90,8 +119,9 @@ class ByteColumn {
 export class PartitionLog {
   readonly #keys = new ByteColumn();
   readonly #values = new ByteColumn();
-  readonly #headers: RecordHeaders[] = [];
-  readonly #timestamps: number[] = [];
+  /** Headers of the records that have any (most have none). */
+  readonly #headers = new Map<number, RecordHeaders>();
+  readonly #timestamps = new NumberColumn();
   readonly listeners = new Set<() => void>();
 
   constructor(
@@ -107,8 +137,9 @@ export class PartitionLog {
   append(key: Buffer | null, value: Buffer | null, headers: RecordHeaders, timestamp: number): number {
     this.#keys.push(key);
     this.#values.push(value);
-    this.#headers.push(headers);
-    return this.#timestamps.push(timestamp) - 1;
+    const offset = this.#timestamps.push(timestamp);
+    if (headers !== EMPTY_HEADERS) this.#headers.set(offset, headers);
+    return offset;
   }
 
   /** The records at offsets `from` (inclusive) to `to` (exclusive), as fresh objects. */
@@ -121,7 +152,8 @@ export class PartitionLog {
     const headers = this.#headers;
     const timestamps = this.#timestamps;
     for (let offset = from, i = 0; offset < end; offset++, i++) {
-      out[i] = { topic, partition, offset: String(offset), key: keys.get(offset), value: values.get(offset), headers: headers[offset]!, timestamp: timestamps[offset]! };
+      const recordHeaders = headers.size === 0 ? EMPTY_HEADERS : (headers.get(offset) ?? EMPTY_HEADERS);
+      out[i] = { topic, partition, offset: String(offset), key: keys.get(offset), value: values.get(offset), headers: recordHeaders, timestamp: timestamps.at(offset) };
     }
     return out;
   }
@@ -256,7 +288,6 @@ function normalizeHeaders(headers: RecordHeaders | undefined): RecordHeaders {
   return out ?? EMPTY_HEADERS;
 }
 
-const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
 export class MemoryBroker {
   static readonly #named = new Map<string, MemoryBroker>();
