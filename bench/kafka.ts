@@ -13,7 +13,9 @@
  * and the ratios are of means over those runs, all in the same process, on the same topic. Every case checks its
  * result against what the generator says a correct consumer computes.
  *
- * Environment: BENCH_EVENTS (default 1,000,000), MEPHISTO_KAFKA_BROKERS, MEPHISTO_REGISTRY_URL.
+ * Environment: BENCH_EVENTS (default 1,000,000), BENCH_URLS (distinct urls, default 10,000: more
+ * makes the count table's commit-time changelog flush larger), MEPHISTO_KAFKA_BROKERS,
+ * MEPHISTO_REGISTRY_URL.
  * Rows go to bench/results/kafka.json; the figures are quoted in BENCHMARKS.md (section kafka).
  */
 import { loadavg } from 'node:os';
@@ -149,7 +151,7 @@ async function countByKey(topic: string, countsByUrl: ReadonlyMap<string, number
 }
 
 async function main(): Promise<void> {
-  const spec: ClickSpec = { count: EVENTS, distinctUrls: 10_000, seed: 11 };
+  const spec: ClickSpec = { count: EVENTS, distinctUrls: Number(process.env.BENCH_URLS ?? 10_000), seed: 11 };
   const expected = clickStats(spec);
   const reuse = process.env.BENCH_TOPIC;
   const topic = reuse ?? `bench-clicks-${runId}`;

@@ -369,3 +369,28 @@ export class AppStateError extends MephistoError {
   }
 }
 export const isAppStateError = brand('AppStateError') as (e: unknown) => e is AppStateError;
+
+// ---------------------------------------------------------------------------------------------
+// Exactly-once processing (src/app/exactly-once.ts)
+
+/**
+ * A transaction of one source partition could not be committed under `exactly_once` (fenced by
+ * a newer owner of the partition, or a broker error). Its sends, changelog writes and offsets are
+ * discarded; the worker stops, and a restart rebuilds its state from what was committed.
+ */
+export class ExactlyOnceError extends MephistoError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly transactionalId: string;
+  constructor(where: { topic: string; partition: number; transactionalId: string }, message: string, options: MephistoErrorOptions = {}) {
+    super(
+      `Exactly-once transaction ${where.transactionalId} for ${where.topic}[${where.partition}] failed: ${message}. ` +
+        'Its output and offsets were discarded; restart the worker (it resumes from the last committed transaction).',
+      { ...options, code: 'EXACTLY_ONCE' },
+    );
+    this.topic = where.topic;
+    this.partition = where.partition;
+    this.transactionalId = where.transactionalId;
+  }
+}
+export const isExactlyOnceError = brand('ExactlyOnceError') as (e: unknown) => e is ExactlyOnceError;

@@ -39,6 +39,7 @@ export {
 } from './app/index.js';
 export type {
   AppSettings,
+  ProcessingGuarantee,
   AgentOptions,
   AgentHandler,
   AgentSource,

@@ -5,30 +5,45 @@
  *
  * Agents:
  *  - `pageViews`: drops bot clicks, re-keys the rest by URL through a repartition topic
- *    (`groupBy`), counts views per URL and emits the running count to the `page-views` topic;
+ *    (`groupBy`), counts views per URL and emits the running count to the `page-views` topic
+ *    (keyed by URL);
  *  - `userActivity`: counts each user's clicks (clicks are keyed by user id already);
  *  - `summarizeOrders`: enriches each order with its customer's click count and emits an
  *    `OrderSummary` to the `order-summaries` topic.
  *
  * The counts live in plain Maps here; a table (src/tables) is the durable way to keep them.
+ *
+ * By default it runs on the embedded broker without a registry. The environment points it
+ * elsewhere (the Kafka suite runs it so, test/kafka/demo.test.ts):
+ *  - MEPHISTO_BROKER: e.g. `kafka://127.0.0.1:9092`; MEPHISTO_REGISTRY: a Confluent-compatible
+ *    registry URL (values then go in the Confluent wire format);
+ *  - DEMO_APP_ID (default `clickstream`): the app id, hence its consumer group and internal topics;
+ *  - DEMO_TOPIC_PREFIX (default none): prefixes the four topic names, for a run of its own on a
+ *    shared broker.
  */
 import { App } from '../../src/index.js';
 import { Decimal } from '../../src/avro/index.js';
 import { OrderSummary, PageViews } from '../../generated/index.js';
 import { topics } from '../../generated/topics.js';
+import { defineTopic, type TopicBinding } from '../../src/serde/index.js';
 
-export const app = new App('clickstream', { broker: process.env.MEPHISTO_BROKER ?? 'memory://clickstream-demo', topicPartitions: 4 });
+const topicPrefix = process.env.DEMO_TOPIC_PREFIX ?? '';
+const named = <TKey, TValue>(binding: TopicBinding<TKey, TValue>): TopicBinding<TKey, TValue> =>
+  topicPrefix === '' ? binding : defineTopic({ ...binding, name: `${topicPrefix}${binding.name}` });
 
-export const clicks = app.topic(topics.clicks);
-export const orders = app.topic(topics.orders);
-export const pageViewsTopic = app.topic(topics.pageViews);
-export const orderSummaries = app.topic(topics.orderSummaries);
+export const app = new App(process.env.DEMO_APP_ID || 'clickstream', { broker: process.env.MEPHISTO_BROKER || 'memory://clickstream-demo', topicPartitions: 4 });
+
+export const clicks = app.topic(named(topics.clicks));
+export const orders = app.topic(named(topics.orders));
+export const pageViewsTopic = app.topic(named(topics.pageViews));
+export const orderSummaries = app.topic(named(topics.orderSummaries));
 
 /** What the agents have seen; the summary reads it. */
 export const stats = {
   clicksIn: 0,
   botClicks: 0,
   viewsCounted: 0,
+  userClicks: 0,
   ordersIn: 0,
   summariesSent: 0,
   viewsByUrl: new Map<string, number>(),
@@ -52,12 +67,15 @@ export const pageViews = app.agent(
       yield new PageViews({ url: click.url, views });
     }
   },
-  { sink: [pageViewsTopic] },
+  // page-views is compacted (the latest count per url), so its records need the url as key;
+  // a topic sink sends yields without one. A send failure fails the next commit.
+  { sink: [(views: PageViews) => void pageViewsTopic.send({ key: views.url, value: views })] },
 );
 
 export const userActivity = app.agent(clicks, async function userActivity(stream) {
   for await (const click of stream) {
     stats.clicksByUser.set(click.userId, (stats.clicksByUser.get(click.userId) ?? 0) + 1);
+    stats.userClicks++;
   }
 });
 

@@ -2,19 +2,20 @@
  * `npm start`: the clickstream demo on the embedded broker. Produces deterministic clicks and
  * orders, runs the agents of ./app.ts over them (filter, groupBy through a repartition topic,
  * enrichment), prints a summary and exits 0. No Kafka, no Java, no network.
+ *
+ * The same on Kafka: MEPHISTO_BROKER=kafka://host:port MEPHISTO_REGISTRY=URL (see ./app.ts).
  */
 import { app, clicks, orders, orderSummaries, pageViewsTopic, stats } from './app.js';
-import { generateTraffic } from './producer.js';
+import { demoTraffic, generateTraffic } from './producer.js';
 
 const CLICKS = Number(process.env.DEMO_CLICKS ?? 200_000);
-const USERS = 2_000;
 
 async function waitUntil(done: () => boolean): Promise<void> {
   while (!done()) await new Promise((resolve) => setImmediate(resolve));
 }
 
 async function main(): Promise<number> {
-  const traffic = generateTraffic({ seed: 20261122, clicks: CLICKS, users: USERS, start: Date.UTC(2026, 10, 22, 8, 0, 0) });
+  const traffic = generateTraffic({ ...demoTraffic, clicks: CLICKS });
   const started = process.hrtime.bigint();
   await app.start();
   // Clicks and orders go out in time order; `send` batches them (one promise per batch).
@@ -27,7 +28,9 @@ async function main(): Promise<number> {
   await app.internals.flush();
 
   const humanClicks = traffic.clicks.filter((c) => c.value.device !== 'BOT').length;
-  await waitUntil(() => stats.clicksIn === traffic.clicks.length && stats.viewsCounted === humanClicks && stats.ordersIn === traffic.orders.length);
+  await waitUntil(
+    () => stats.clicksIn === traffic.clicks.length && stats.userClicks === traffic.clicks.length && stats.viewsCounted === humanClicks && stats.ordersIn === traffic.orders.length,
+  );
   await app.commit();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await app.stop();
@@ -37,7 +40,9 @@ async function main(): Promise<number> {
   const topSpenders = [...stats.spendByCustomer].sort((a, b) => b[1].comparedTo(a[1]) || a[0].localeCompare(b[0])).slice(0, 5);
   const summaries = stats.summariesSent;
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
-  console.log('\nmephisto clickstream demo (embedded broker, generated Avro models)\n');
+  const broker = process.env.MEPHISTO_BROKER || 'memory://';
+  const on = broker.startsWith('memory://') ? 'embedded broker' : `${broker}${process.env.MEPHISTO_REGISTRY ? ', schema registry' : ''}`;
+  console.log(`\nmephisto clickstream demo (${on}, generated Avro models)\n`);
   line('events produced and processed', `${total.toLocaleString('en-US')} (${traffic.clicks.length.toLocaleString('en-US')} clicks, ${traffic.orders.length.toLocaleString('en-US')} orders)`);
   line('elapsed', `${seconds.toFixed(2)} s`);
   line('throughput', `${Math.round(total / seconds).toLocaleString('en-US')} events/s (produce, consume, repartition, send)`);

@@ -28,6 +28,9 @@ export interface Traffic {
   readonly orders: { key: string; value: Order }[];
 }
 
+/** What `npm start` generates (besides the click count, DEMO_CLICKS). */
+export const demoTraffic = { seed: 20261122, users: 2_000, start: Date.UTC(2026, 10, 22, 8, 0, 0) } as const;
+
 export function generateTraffic(options: { seed: number; clicks: number; users: number; start: number }): Traffic {
   const random = mulberry32(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

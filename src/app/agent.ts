@@ -201,7 +201,9 @@ export class AgentInstance implements StreamHost {
 
   /** Starts the handler; the returned promise settles when the instance stopped for good. */
   start(): Promise<void> {
-    this.#done ??= this.#loop();
+    // The whole loop in the instance's context: an async generator's body runs in the context of
+    // whoever calls next(), and yields are sent from here (tables, exactly-once need the event).
+    this.#done ??= this.runtime.runInContext(this, () => this.#loop());
     return this.#done;
   }
 
@@ -330,8 +332,8 @@ export class AgentInstance implements StreamHost {
     sent?.catch((error: unknown) => this.runtime.logger.error(`Agent ${this.agent.name}: send failed`, { error }));
   }
 
-  repartition(upstream: Stream<unknown, unknown>, name: string, keyFn: (value: unknown) => unknown, key: Codec<unknown> | undefined, value: Codec<unknown> | undefined): Input {
-    const { topic, input } = this.runtime.repartitionTopic(this, name, key, value!);
+  repartition(upstream: Stream<unknown, unknown>, name: string, keyFn: (value: unknown) => unknown, key: Codec<unknown> | undefined, value: Codec<unknown> | undefined, partitions: number | undefined): Input {
+    const { topic, input } = this.runtime.repartitionTopic(this, name, key, value!, upstream.core.input.source, partitions);
     this.#forward(upstream, (v, event) => topic.send({ key: keyFn(v), value: v, headers: event?.headers }));
     return input;
   }

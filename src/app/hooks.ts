@@ -95,4 +95,13 @@ export interface AppInternals {
   flush(): Promise<void>;
   /** Partition count of a topic the app knows (declared or created); undefined if unknown. */
   partitionsOf(topic: string): number | undefined;
+  /** Settings `processingGuarantee` is `exactly_once` (see ./exactly-once.ts). */
+  readonly exactlyOnce?: boolean;
+  /**
+   * The producer a component writes its changelog with (records naming their partition). Under
+   * exactly_once its records join the transaction of the source partition with the same number
+   * (of topic `source` when given) and the offsets it reports are `-1`; otherwise it is a plain
+   * producer of the transport. Optional: hosts without it (benchmarks) give a plain producer.
+   */
+  changelogProducer?(source: string | undefined): import('../transport/types.js').Producer;
 }

@@ -33,6 +33,7 @@ import { Input, isChannelMessage, type InputItem } from './input.js';
 import { Sender } from './sender.js';
 import type { ResolvedSettings } from './settings.js';
 import { Channel, Topic, type Sink } from './topic.js';
+import { ExactlyOnce } from './exactly-once.js';
 import { PartitionTracker } from './tracker.js';
 
 export type AppState = 'defining' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -50,7 +51,7 @@ export interface AgentRuntime {
   sendToSink(sink: Sink<unknown, unknown>, key: unknown, value: unknown, headers: RecordHeaders | undefined): Promise<void> | undefined;
   crash(error: Error): void;
   deadLetterOrSkip(agent: Agent<any, any, any>, item: InputItem, source: string, failure: Error, cause: unknown): void;
-  repartitionTopic(instance: AgentInstance, name: string, key: Codec<unknown> | undefined, value: Codec<unknown>): { topic: Topic<unknown, unknown>; input: Input };
+  repartitionTopic(instance: AgentInstance, name: string, key: Codec<unknown> | undefined, value: Codec<unknown>, source: string, partitions: number | undefined): { topic: Topic<unknown, unknown>; input: Input };
   throughTopic(instance: AgentInstance, topic: Topic<unknown, unknown>): Input;
   valueCodecOf(topic: string): Codec<unknown> | undefined;
   ask(agent: Agent<any, any, any>, value: unknown, options: AskOptions<unknown>): Promise<unknown>;
@@ -103,6 +104,8 @@ export class Runtime implements AgentRuntime, AppInternals {
   #producer: Producer | undefined;
   #sender: Sender | undefined;
   #consumer: Consumer | undefined;
+  /** Transactions per source partition, under `processingGuarantee: 'exactly_once'`. */
+  #eos: ExactlyOnce | undefined;
   #wire: WireFormat = plainWireFormat;
   #registry: SchemaRegistry | undefined;
   #als: AsyncLocalStorage<AgentInstance> | undefined;
@@ -255,6 +258,11 @@ export class Runtime implements AgentRuntime, AppInternals {
     if (this.#components.length > 0) mkdirSync(this.settings.dataDir, { recursive: true });
     this.#producer = this.#transport.producer();
     this.#sender = new Sender(this.#producer, this.logger);
+    if (this.settings.processingGuarantee === 'exactly_once') {
+      this.#eos = new ExactlyOnce(this.id, this.id, this.#transport, this.logger);
+      // Sends are attributed to the event being handled: keep the context across awaits.
+      this.#als ??= new AsyncLocalStorage();
+    }
 
     // Agent instances first: running a handler up to its first await registers the topics its
     // stream operators need (groupBy, through) before the consumer subscribes.
@@ -382,6 +390,7 @@ export class Runtime implements AgentRuntime, AppInternals {
       const key = tpKey(topic, partition);
       if (!this.#trackers.has(key)) this.#trackers.set(key, new PartitionTracker(topic, partition));
     }
+    await this.#eos?.assign(partitions);
     for (const component of this.#components) await component.onPartitionsAssigned?.(partitions);
     this.logger.debug('Partitions assigned', { partitions: partitions.map((p) => `${p.topic}[${p.partition}]`).join(',') });
   }
@@ -431,6 +440,7 @@ export class Runtime implements AgentRuntime, AppInternals {
     }
     await this.commit().catch((error: unknown) => this.logger.error('Commit on revocation failed', { error }));
     for (const component of this.#components) await component.onPartitionsRevoked?.(partitions);
+    await this.#eos?.revoke(partitions);
     for (const tracker of trackers) this.#trackers.delete(tpKey(tracker.topic, tracker.partition));
   }
 
@@ -509,6 +519,15 @@ export class Runtime implements AgentRuntime, AppInternals {
       }
       for (const component of this.#components) await component.beforeCommit?.(positions);
       await sender.flush();
+      if (this.#eos !== undefined) {
+        // Sends, changelog records and offsets of each partition in one transaction (./exactly-once.ts).
+        await this.#eos.commit(positions).catch((error: unknown) => {
+          this.crash(error as Error);
+          throw error;
+        });
+        for (const [tracker, offset] of trackers) tracker.committed = Math.max(tracker.committed, offset);
+        return;
+      }
       if (consumer === undefined) return;
       if (offsets.length === 0) return;
       await consumer.commit(offsets);
@@ -531,6 +550,13 @@ export class Runtime implements AgentRuntime, AppInternals {
   }
 
   enqueue(topic: string, record: ProducerRecord): Promise<void> {
+    if (this.#eos !== undefined) {
+      const event = this.currentEvent();
+      if (event?.record !== undefined) {
+        this.#eos.hold(event, Number(event.offset), topic, record);
+        return Promise.resolve();
+      }
+    }
     const sender = this.#sender;
     if (sender === undefined) {
       return Promise.reject(new AppStateError(this.id, `cannot send to ${topic}: the app is not started (call app.start() or use the test driver)`));
@@ -553,6 +579,14 @@ export class Runtime implements AgentRuntime, AppInternals {
 
   flush(): Promise<void> {
     return this.#sender?.flush() ?? Promise.resolve();
+  }
+
+  get exactlyOnce(): boolean {
+    return this.settings.processingGuarantee === 'exactly_once';
+  }
+
+  changelogProducer(source: string | undefined): Producer {
+    return this.#eos?.changelogProducer(source) ?? this.transport.producer();
   }
 
   sendToSink(sink: Sink<unknown, unknown>, key: unknown, value: unknown, headers: RecordHeaders | undefined): Promise<void> | undefined {
@@ -625,11 +659,23 @@ export class Runtime implements AgentRuntime, AppInternals {
   // -------------------------------------------------------------------------------------------
   // Streams that read internal topics
 
-  repartitionTopic(instance: AgentInstance, name: string, key: Codec<unknown> | undefined, value: Codec<unknown>): { topic: Topic<unknown, unknown>; input: Input } {
+  repartitionTopic(instance: AgentInstance, name: string, key: Codec<unknown> | undefined, value: Codec<unknown>, source: string, partitions: number | undefined): { topic: Topic<unknown, unknown>; input: Input } {
     const topicName = `${this.id}-${instance.agent.name}-${name}-repartition`;
     const topic = (this.topics.get(topicName) as Topic<unknown, unknown> | undefined) ??
-      this.topic(defineTopic<unknown, unknown>({ name: topicName, key: (key ?? codecs.string) as Codec<unknown>, value }));
+      this.topic(defineTopic<unknown, unknown>({ name: topicName, key: (key ?? codecs.string) as Codec<unknown>, value, partitions: partitions ?? this.#partitionsLike(source) }));
     return { topic, input: this.#readBack(instance, topic) };
+  }
+
+  /**
+   * The partition count of a topic this app reads: as found on the broker once started, else as
+   * it will be created. A repartition topic gets its source's count by default, so that a table
+   * fed by the grouped stream has as many partitions as the source (and as its changelog).
+   */
+  #partitionsLike(source: string): number {
+    const known = this.#partitions.get(source);
+    if (known !== undefined) return known;
+    const topic = this.topics.get(source);
+    return topic === undefined ? this.settings.topicPartitions : this.#topicSpec(topic).partitions;
   }
 
   throughTopic(instance: AgentInstance, topic: Topic<unknown, unknown>): Input {
@@ -810,6 +856,7 @@ export class Runtime implements AgentRuntime, AppInternals {
     this.#pendingAsks.clear();
     await attempt('reply consumer', () => this.#replyConsumer?.stop());
     for (const component of this.#components) await attempt(`component ${component.name}`, () => component.stop?.());
+    await attempt('exactly-once producers', () => this.#eos?.close());
     await attempt('producer', () => this.#producer?.close());
     await attempt('registry', () => this.#registry?.close());
     if (this.#ownsTransport) await attempt('transport', () => this.#transport?.close());

@@ -10,6 +10,7 @@
  * | logLevel         | MEPHISTO_LOG_LEVEL         | `info`                   |
  * | topicPartitions  | MEPHISTO_TOPIC_PARTITIONS  | 8                        |
  * | commitInterval   | MEPHISTO_COMMIT_INTERVAL   | 1000 (ms)                |
+ * | processingGuarantee | MEPHISTO_PROCESSING_GUARANTEE | `at_least_once`     |
  */
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -42,6 +43,11 @@ export interface AppSettings {
   readonly shutdownTimeout?: number;
   /** Time source (the test driver passes a simulated clock). */
   readonly clock?: Clock;
+  /**
+   * `at_least_once` (default) or `exactly_once`: each source partition's sends, table changelog
+   * writes and offsets go in one Kafka transaction per commit (see ./exactly-once.ts).
+   */
+  readonly processingGuarantee?: ProcessingGuarantee;
   /** Environment to read settings from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -58,6 +64,15 @@ export interface ResolvedSettings {
   readonly bufferSize: number;
   readonly shutdownTimeout: number;
   readonly clock: Clock;
+  readonly processingGuarantee: ProcessingGuarantee;
+}
+
+export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
+
+function processingGuarantee(value: string | undefined): ProcessingGuarantee {
+  if (value === undefined || value === '') return 'at_least_once';
+  if (value === 'at_least_once' || value === 'exactly_once') return value;
+  throw new ConfigError('processingGuarantee (MEPHISTO_PROCESSING_GUARANTEE)', `must be at_least_once or exactly_once; got ${JSON.stringify(value)}`);
 }
 
 function positiveInt(setting: string, value: number | string | undefined, fallback: number): number {
@@ -86,5 +101,6 @@ export function resolveSettings(id: string, settings: AppSettings): ResolvedSett
     bufferSize: positiveInt('bufferSize', settings.bufferSize, 4096),
     shutdownTimeout: positiveInt('shutdownTimeout', settings.shutdownTimeout, 30_000),
     clock: settings.clock ?? systemClock,
+    processingGuarantee: processingGuarantee(settings.processingGuarantee ?? env.MEPHISTO_PROCESSING_GUARANTEE),
   };
 }

@@ -44,7 +44,7 @@ export interface StreamHost {
    * Starts forwarding `upstream` to a repartition topic keyed by `keyFn`, and returns the input
    * this instance reads the repartitioned records from.
    */
-  repartition(upstream: Stream<unknown, unknown>, name: string, keyFn: (value: unknown) => unknown, key: Codec<unknown> | undefined, value: Codec<unknown> | undefined): Input;
+  repartition(upstream: Stream<unknown, unknown>, name: string, keyFn: (value: unknown) => unknown, key: Codec<unknown> | undefined, value: Codec<unknown> | undefined, partitions: number | undefined): Input;
   /** Starts forwarding `upstream` to `topic` (key kept) and returns the input reading it back. */
   through(upstream: Stream<unknown, unknown>, topic: Sink<unknown, unknown>): Input;
   /** The value codec of the topic an input reads (for repartitioning unchanged values). */
@@ -101,6 +101,13 @@ export interface GroupByOptions<TKey, TValue> {
   readonly key?: Codec<TKey>;
   /** Codec of the values on the repartition topic; required after a `map` changed the values. */
   readonly value?: Codec<TValue>;
+  /**
+   * Partitions of the repartition topic. Default: those of the topic the stream reads (as in
+   * Kafka Streams and Faust), so that a table fed by the grouped stream has as many partitions as
+   * the source; `topicPartitions` when the stream reads a channel. With another count, a table
+   * fed by the grouped stream names the repartition topic as its `source`.
+   */
+  readonly partitions?: number;
 }
 
 /**
@@ -213,8 +220,11 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
         'the values were changed by map/items/events, so their codec is unknown: pass options.value (a codec for the values)',
       );
     }
+    if (options.partitions !== undefined && (!Number.isInteger(options.partitions) || options.partitions < 1)) {
+      throw new ConfigError(`groupBy(${options.name})`, `partitions must be a positive integer, got ${options.partitions}`);
+    }
     this.core.trackCurrent = false;
-    const input = host.repartition(this as Stream<unknown, unknown>, options.name, keyFn as (value: unknown) => unknown, options.key as Codec<unknown> | undefined, valueCodec as Codec<unknown>);
+    const input = host.repartition(this as Stream<unknown, unknown>, options.name, keyFn as (value: unknown) => unknown, options.key as Codec<unknown> | undefined, valueCodec as Codec<unknown>, options.partitions);
     return new Stream(new StreamCore(input, host));
   }
 

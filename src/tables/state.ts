@@ -174,7 +174,7 @@ export class TableState<TKey, TValue> implements AppComponent {
     this.recoveries.length = 0;
     this.storeInstance = createStore(this.storeUrl, { table: this.table, key: this.keyCodec, value: this.valueCodec });
     await this.storeInstance.open();
-    this.producer = this.internals.transport.producer();
+    this.producer = this.internals.changelogProducer?.(this.source) ?? this.internals.transport.producer();
     if (this.global) {
       await this.startGlobal();
       return;
@@ -449,6 +449,16 @@ export class TableState<TKey, TValue> implements AppComponent {
       streamTime: checkpoint?.streamTime,
       changelogOffset: checkpoint?.changelogOffset,
     };
+    if (this.internals.exactlyOnce === true && (checkpoint !== undefined || store.size(partition) > 0)) {
+      // Under exactly_once, writes reach the store before their transaction commits, and a worker
+      // that died in between left writes that were never committed: the changelog (read
+      // committed) is the truth. Rebuild the partition from it.
+      for (const [key] of [...store.entries(partition)]) store.delete(partition, key);
+      checkpoint = undefined;
+      state.sources = {};
+      state.streamTime = undefined;
+      state.changelogOffset = undefined;
+    }
     const offsets = await this.internals.transport.admin().fetchTopicOffsets(this.changelogTopic);
     const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
     if (checkpoint !== undefined && BigInt(checkpoint.changelogOffset) >= high) {

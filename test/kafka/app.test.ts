@@ -53,8 +53,9 @@ describe('an app on kafka:// with the real registry', () => {
     const clicks = defineTopic({ name: uniqueName('clicks'), key: codecs.string, value: codecs.model(Click), partitions: 3 });
     const pages = defineTopic({ name: uniqueName('human-pages'), key: codecs.string, value: codecs.string, partitions: 3 });
     const logger = memoryLogger();
-    // The repartition topic of groupBy gets topicPartitions; the table lives on it.
-    const app = new App(id, { broker: kafkaUrl, registry: registryUrl, logger, commitInterval: 100, topicPartitions: 3 });
+    // The repartition topic of groupBy gets the partition count of clicks (3), not topicPartitions
+    // (8): the table lives on both, and its changelog matches them.
+    const app = new App(id, { broker: kafkaUrl, registry: registryUrl, logger, commitInterval: 100 });
     cleanups.push(() => app.stop());
     const clickTopic = app.topic(clicks);
     const pageTopic = app.topic(pages);

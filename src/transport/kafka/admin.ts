@@ -1,25 +1,68 @@
 /** The Admin of the kafka:// driver: topics created with their settings, and checked when they exist. */
 import kafkajs, { type Admin as KafkajsAdmin, type ITopicConfig } from 'kafkajs';
 import { TopicMismatchError, TransportError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../logging.js';
 import type { Admin, PartitionOffsets, TopicDescription, TopicPartitionOffset, TopicSpec } from '../types.js';
-import { toTransportError } from './errors.js';
+import { isSettlingMetadataError, toTransportError } from './errors.js';
 
 // kafkajs is CommonJS; not every export of it is visible to ESM as a named import.
 const { ConfigResourceTypes } = kafkajs;
 
+/** Backoff of admin requests that failed on settling metadata (NOT_LEADER_FOR_PARTITION ...). */
+export interface AdminRetry {
+  /** Retries after the first attempt. */
+  readonly retries: number;
+  /** The first delay; each next one doubles, up to maxMs. */
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+/** About 15 s in all: longer than a leader election on a healthy cluster takes. */
+export const defaultAdminRetry: AdminRetry = { retries: 10, initialMs: 100, maxMs: 3_000 };
+/** For this long after this client created a topic, "unknown topic" about it means "not everywhere yet". */
+const JUST_CREATED_MS = 60_000;
+
 export class KafkaAdmin implements Admin {
+  /** Topics this client created (or found created by a concurrent worker), and when. */
+  readonly #created = new Map<string, number>();
+
   constructor(
     /** Connects the shared kafkajs admin on first use. */
     readonly client: () => Promise<KafkajsAdmin>,
     readonly brokers: readonly string[],
+    readonly logger: Logger = silentLogger,
+    readonly retry: AdminRetry = defaultAdminRetry,
   ) {}
 
+  /**
+   * Runs one admin request. Metadata that is still settling (a topic just created, a leader
+   * moving) is retried with backoff and logged, so that it never stops a worker; anything else,
+   * or settling that outlasts the retries, is a TransportError.
+   */
   async #call<T>(operation: string, run: (admin: KafkajsAdmin) => Promise<T>, topic?: string): Promise<T> {
-    try {
-      return await run(await this.client());
-    } catch (error) {
-      throw toTransportError(operation, error, this.brokers, { topic });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run(await this.client());
+      } catch (error) {
+        if (attempt >= this.retry.retries || !isSettlingMetadataError(error, this.#justCreated(topic))) {
+          throw toTransportError(operation, error, this.brokers, { topic });
+        }
+        const delay = Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** attempt);
+        this.logger.warn(`Kafka admin ${operation}: partition metadata is still settling; retrying in ${delay} ms`, {
+          topic,
+          attempt: attempt + 1,
+          of: this.retry.retries,
+          error: (error as Error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
+  }
+
+  #justCreated(topics: string | undefined): boolean {
+    if (topics === undefined) return false;
+    const now = Date.now();
+    return topics.split(', ').some((t) => now - (this.#created.get(t) ?? -Infinity) < JUST_CREATED_MS);
   }
 
   /**
@@ -41,6 +84,7 @@ export class KafkaAdmin implements Admin {
       }));
       try {
         await (await this.client()).createTopics({ topics: requests, waitForLeaders: false, timeout: 30_000 });
+        for (const spec of missing) this.#created.set(spec.topic, Date.now());
         await this.#awaitLeaders(missing.map((t) => t.topic));
       } catch (error) {
         // Another worker of the app may have created some of them in the meantime: that is fine,
@@ -48,6 +92,7 @@ export class KafkaAdmin implements Admin {
         if (!/TOPIC_ALREADY_EXISTS|already exists/i.test(`${(error as { type?: string }).type} ${(error as Error).message}`)) {
           throw toTransportError('createTopics', error, this.brokers, { topic: missing.map((t) => t.topic).join(', ') });
         }
+        for (const spec of missing) this.#created.set(spec.topic, Date.now());
         await this.#awaitLeaders(missing.map((t) => t.topic));
         for (const spec of missing) existing.add(spec.topic);
       }

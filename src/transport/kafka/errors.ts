@@ -26,6 +26,50 @@ export function isRebalanceError(error: unknown): boolean {
   return type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID' || type === 'NOT_COORDINATOR';
 }
 
+/**
+ * Metadata errors a broker returns while a partition's leadership settles: right after a topic
+ * was created, during a leader election or a broker restart. The same request succeeds a moment
+ * later. UNKNOWN_TOPIC_OR_PARTITION is one of them only for a topic just created (see admin.ts).
+ */
+const SETTLING_METADATA = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'UNKNOWN_LEADER_EPOCH',
+  'FENCED_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'NOT_CONTROLLER',
+  'REQUEST_TIMED_OUT',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'KAFKA_STORAGE_ERROR',
+]);
+
+/** The kafkajs error types along an error's cause chain (and in an aggregate's errors). */
+function errorTypes(error: unknown): string[] {
+  const types: string[] = [];
+  const visit = (e: unknown, depth: number) => {
+    if (e === null || typeof e !== 'object' || depth > 8) return;
+    const shape = e as KafkajsErrorShape & { errors?: unknown };
+    if (typeof shape.type === 'string') types.push(shape.type);
+    if (Array.isArray(shape.errors)) for (const inner of shape.errors) visit(inner, depth + 1);
+    visit(shape.cause, depth + 1);
+  };
+  visit(error, 0);
+  return types;
+}
+
+/**
+ * Whether an admin request failed on metadata that is still settling (retry it after a backoff),
+ * rather than on something a retry cannot change. `justCreated`: the request is about a topic
+ * this client created moments ago, so that "unknown topic" means "not everywhere yet".
+ */
+export function isSettlingMetadataError(error: unknown, justCreated = false): boolean {
+  return errorTypes(error).some((type) => SETTLING_METADATA.has(type) || (justCreated && type === 'UNKNOWN_TOPIC_OR_PARTITION'));
+}
+
 function advice(error: unknown, brokers: readonly string[]): string {
   const root = rootCause(error);
   const text = `${root.name ?? ''} ${root.type ?? ''} ${root.message ?? ''}`;

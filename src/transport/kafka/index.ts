@@ -47,7 +47,7 @@ export class KafkaTransport implements Transport {
   ) {
     this.settings = kafkaSettings(url, options);
     this.kafka = new Kafka(this.settings.client);
-    this.#admin = new KafkaAdmin(() => this.#adminConnected(), this.settings.brokers);
+    this.#admin = new KafkaAdmin(() => this.#adminConnected(), this.settings.brokers, this.settings.logger);
   }
 
   #adminConnected(): Promise<KafkajsAdmin> {
