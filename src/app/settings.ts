@@ -31,7 +31,10 @@ export interface AppSettings {
   readonly dataDir?: string;
   readonly logger?: Logger;
   readonly logLevel?: LogLevel;
-  /** Partitions of the topics the app creates when a binding does not say. */
+  /**
+   * Partitions of the topics the app creates when a binding does not say. Repartition topics
+   * (`groupBy`) take their source topic's count instead, unless `groupBy` is given `partitions`.
+   */
   readonly topicPartitions?: number;
   /** How often processed offsets are committed, in ms. */
   readonly commitInterval?: number;
