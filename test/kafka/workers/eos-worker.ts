@@ -24,6 +24,10 @@ const producerFor = (partition: number) => {
   return producer;
 };
 let committed = 0;
+// Transactions allowed past the hang check; counted synchronously with the check, because batches
+// of different partitions run concurrently (two could otherwise both see `committed < N`).
+let admitted = 0;
+const commits: Promise<void>[] = [];
 const consumer = transport.consumer({ groupId, maxBatchSize: 10, readCommitted: true });
 await consumer.subscribe([input]);
 await consumer.run({
@@ -39,15 +43,23 @@ await consumer.run({
       output,
       batch.records.map((r) => ({ key: r.key, value: Buffer.from(`${r.value!.toString()}:processed`), partition: batch.partition })),
     );
-    if (committed >= hangAfterTransactions) {
+    if (admitted >= hangAfterTransactions) {
+      // Say so only once every admitted transaction has committed: the test then knows exactly
+      // how many were committed before its kill.
+      await Promise.allSettled(commits);
       process.stdout.write('mid-transaction\n');
       await new Promise(() => {});
     }
+    admitted++;
     const last = batch.records[batch.records.length - 1]!;
-    await transaction.sendOffsets(groupId, [{ topic: input, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
-    await transaction.commit();
-    committed++;
-    process.stdout.write(`committed ${committed}\n`);
+    const commit = (async () => {
+      await transaction.sendOffsets(groupId, [{ topic: input, partition: batch.partition, offset: String(BigInt(last.offset) + 1n) }]);
+      await transaction.commit();
+      committed++;
+      process.stdout.write(`committed ${committed}\n`);
+    })();
+    commits.push(commit);
+    await commit;
   },
   onError(error) {
     process.stderr.write(`worker failed: ${error.message}\n`);
