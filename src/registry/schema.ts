@@ -45,6 +45,42 @@ type JsonObject = { [key: string]: Json };
 const isObject = (json: Json): json is JsonObject => typeof json === 'object' && json !== null && !Array.isArray(json);
 const primitives = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 const namedKinds = new Set(['record', 'error', 'enum', 'fixed']);
+const fullName = (name: string, namespace: string) => (name.includes('.') || namespace === '' ? name : `${namespace}.${name}`);
+
+/**
+ * Rebuilds a schema's JSON, handing each reference by name (a non-primitive string) and each named
+ * type definition to the caller, and recursing everywhere else (unions, arrays, maps, fields) with
+ * Avro's namespace rules. `named` gets the definition, its own namespace, and a function that maps
+ * its fields (record and error types; undefined for the others).
+ */
+function mapSchema(
+  json: Json,
+  namespace: string,
+  visit: {
+    reference(name: string, namespace: string): Json;
+    named(definition: JsonObject & { name: string }, own: string, mapFields: () => Json[] | undefined): Json;
+  },
+): Json {
+  const walk = (node: Json, ns: string): Json => {
+    if (typeof node === 'string') return primitives.has(node) ? node : visit.reference(node, ns);
+    if (Array.isArray(node)) return node.map((branch) => walk(branch, ns));
+    if (!isObject(node)) return node;
+    const type = node.type;
+    if (typeof type !== 'string') return { ...node, type: walk(type, ns) };
+    if (type === 'array') return { ...node, items: walk(node.items, ns) };
+    if (type === 'map') return { ...node, values: walk(node.values, ns) };
+    if (!namedKinds.has(type) || typeof node.name !== 'string') return node;
+    const name = node.name;
+    const own = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : typeof node.namespace === 'string' ? node.namespace : ns;
+    const fields = node.fields;
+    const mapFields = () =>
+      (type === 'record' || type === 'error') && Array.isArray(fields)
+        ? fields.map((field) => (isObject(field) ? { ...field, type: walk(field.type, own) } : field))
+        : undefined;
+    return visit.named(node as JsonObject & { name: string }, own, mapFields);
+  };
+  return walk(json, namespace);
+}
 
 /**
  * Inlines the named types a schema takes from registry references, at their first use, so that the
@@ -60,40 +96,23 @@ export function inlineReferences(schema: AvroSchemaJSON, referenced: readonly Av
   }
   const defined = new Set<string>();
 
-  const fullName = (name: string, namespace: string) => (name.includes('.') || namespace === '' ? name : `${namespace}.${name}`);
-
-  const walk = (json: Json, namespace: string): Json => {
-    if (typeof json === 'string') {
-      if (primitives.has(json)) return json;
-      const name = [fullName(json, namespace), json].find((candidate) => available.has(candidate) || defined.has(candidate));
-      if (name === undefined || defined.has(name)) return json;
+  const visitor = {
+    reference(reference: string, namespace: string): Json {
+      const name = [fullName(reference, namespace), reference].find((candidate) => available.has(candidate) || defined.has(candidate));
+      if (name === undefined || defined.has(name)) return reference;
       const dependency = available.get(name)!;
       // Standalone, the dependency's names are relative to its own namespace (the null one when it
       // has none): say so explicitly, or it would inherit the namespace of where it lands.
       const own = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
-      return walk({ ...dependency, name: name.slice(name.lastIndexOf('.') + 1), namespace: own }, namespace);
-    }
-    if (Array.isArray(json)) return json.map((branch) => walk(branch, namespace));
-    if (!isObject(json)) return json;
-    const type = json.type;
-    if (typeof type !== 'string') return { ...json, type: walk(type, namespace) };
-    if (type === 'array') return { ...json, items: walk(json.items, namespace) };
-    if (type === 'map') return { ...json, values: walk(json.values, namespace) };
-    if (!namedKinds.has(type) || typeof json.name !== 'string') return json;
-    const own = json.name.includes('.')
-      ? json.name.slice(0, json.name.lastIndexOf('.'))
-      : typeof json.namespace === 'string' ? json.namespace : namespace;
-    defined.add(fullName(json.name, own));
-    if ((type === 'record' || type === 'error') && Array.isArray(json.fields)) {
-      return {
-        ...json,
-        fields: json.fields.map((field) => (isObject(field) ? { ...field, type: walk(field.type, own) } : field)),
-      };
-    }
-    return json;
+      return mapSchema({ ...dependency, name: name.slice(name.lastIndexOf('.') + 1), namespace: own }, namespace, visitor);
+    },
+    named(definition: JsonObject & { name: string }, own: string, mapFields: () => Json[] | undefined): Json {
+      defined.add(fullName(definition.name, own));
+      const fields = mapFields();
+      return fields === undefined ? definition : { ...definition, fields };
+    },
   };
-
-  return walk(schema, '') as AvroSchemaJSON;
+  return mapSchema(schema, '', visitor) as AvroSchemaJSON;
 }
 
 /** JSON text with object keys sorted, so that equal schemas give equal text whatever their key order. */
@@ -109,25 +128,14 @@ export function stableJson(json: unknown): string {
  * keys in any order. Everything else (docs, defaults, aliases, custom attributes) counts.
  */
 export function schemaIdentity(schema: AvroSchemaJSON): string {
-  const fullName = (name: string, namespace: string) => (name.includes('.') || namespace === '' ? name : `${namespace}.${name}`);
-  const walk = (json: Json, namespace: string): Json => {
-    if (typeof json === 'string') return primitives.has(json) ? json : fullName(json, namespace);
-    if (Array.isArray(json)) return json.map((branch) => walk(branch, namespace));
-    if (!isObject(json)) return json;
-    const type = json.type;
-    if (typeof type !== 'string') return { ...json, type: walk(type, namespace) };
-    if (type === 'array') return { ...json, items: walk(json.items, namespace) };
-    if (type === 'map') return { ...json, values: walk(json.values, namespace) };
-    if (!namedKinds.has(type) || typeof json.name !== 'string') return json;
-    const own = json.name.includes('.')
-      ? json.name.slice(0, json.name.lastIndexOf('.'))
-      : typeof json.namespace === 'string' ? json.namespace : namespace;
-    const { namespace: _namespace, ...rest } = json;
-    const named: JsonObject = { ...rest, name: fullName(json.name.slice(json.name.lastIndexOf('.') + 1), own) };
-    if (Array.isArray(json.fields)) {
-      named.fields = json.fields.map((field) => (isObject(field) ? { ...field, type: walk(field.type, own) } : field));
-    }
-    return named;
-  };
-  return stableJson(walk(schema, ''));
+  const identity = mapSchema(schema, '', {
+    reference: (name, namespace) => fullName(name, namespace),
+    named({ namespace: _namespace, ...rest }, own, mapFields) {
+      const named: JsonObject = { ...rest, name: fullName(rest.name.slice(rest.name.lastIndexOf('.') + 1), own) };
+      const fields = mapFields();
+      if (fields !== undefined) named.fields = fields;
+      return named;
+    },
+  });
+  return stableJson(identity);
 }
