@@ -168,6 +168,38 @@ describe('memory transport', () => {
     t.producer({ transactionalId: 'tx-1' });
     await expect(older.commit()).rejects.toSatisfy(isTransportError);
   });
+
+  it('hands consumers records whose lazily read fields equal the log (key, value, offset, null bytes, headers)', async () => {
+    const t = fresh();
+    await t.admin().createTopics([{ topic: 'lazy', partitions: 1 }]);
+    await t.producer().send('lazy', [
+      { key: Buffer.from('k0'), value: Buffer.from('v0'), headers: { h: 'x' }, timestamp: 7 },
+      { key: null, value: Buffer.from('v1') },
+      { key: Buffer.from('k2'), value: null },
+    ]);
+    // the producer may reuse its buffers: the log holds copies
+    const received: RecordBatch['records'][number][] = [];
+    const consumer = t.consumer({ groupId: 'lazy' });
+    await consumer.subscribe(['lazy']);
+    await consumer.run({ onAssigned: async () => {}, onRevoked: async () => {}, onBatch: (b) => void received.push(...b.records) });
+    for (let i = 0; i < 5; i++) await turn();
+    await consumer.stop();
+    const plain = await collect(t.readPartition('lazy', 0));
+    expect(received).toHaveLength(3);
+    const fields = (r: (typeof received)[number]) => ({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp });
+    expect(received.map(fields)).toEqual(plain.map(fields));
+    expect(received.map((r) => [r.offset, r.key?.toString() ?? null, r.value?.toString() ?? null])).toEqual([
+      ['0', 'k0', 'v0'],
+      ['1', null, 'v1'],
+      ['2', 'k2', null],
+    ]);
+    expect(received[0]!.headers.h?.toString()).toBe('x');
+    expect(received[0]!.timestamp).toBe(7);
+    // read twice: the same view, not a new one per access
+    expect(received[0]!.value).toBe(received[0]!.value);
+    // what JSON and loggers see: every field
+    expect(JSON.parse(JSON.stringify(received[1]))).toMatchObject({ topic: 'lazy', partition: 0, offset: '1', key: null });
+  });
 });
 
 async function collect<T>(chunks: AsyncIterable<readonly T[]>): Promise<T[]> {

@@ -158,9 +158,80 @@ export class PartitionLog {
     return out;
   }
 
+  /**
+   * The records at offsets `from` to `to` for a consumer: the same records as `read`, but each
+   * one's key, value and offset string are made when first asked for. A consumer that decodes
+   * only values never pays for a key view, and the runtime never needs most offset strings.
+   */
+  readForConsumer(from: number, to: number): ConsumerRecord[] {
+    const end = Math.min(to, this.#timestamps.length);
+    const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
+    const headers = this.#headers;
+    const timestamps = this.#timestamps;
+    for (let offset = from, i = 0; offset < end; offset++, i++) {
+      const recordHeaders = headers.size === 0 ? EMPTY_HEADERS : (headers.get(offset) ?? EMPTY_HEADERS);
+      out[i] = new LogRecord(this, offset, recordHeaders, timestamps.at(offset));
+    }
+    return out;
+  }
+
+  /** @internal Key bytes of the record at `offset` (a view of the log's storage). */
+  keyAt(offset: number): Buffer | null {
+    return this.#keys.get(offset);
+  }
+
+  /** @internal Value bytes of the record at `offset` (a view of the log's storage). */
+  valueAt(offset: number): Buffer | null {
+    return this.#values.get(offset);
+  }
+
   /** Every record of the log (for inspection: the test driver, tests). */
   get records(): readonly ConsumerRecord[] {
     return this.read(0, this.end);
+  }
+}
+
+/** Not computed yet (key and value may be null, so null cannot mark that). */
+const UNREAD: unique symbol = Symbol('unread');
+
+/**
+ * A record handed to a consumer, its bytes read from the log on first access. Views of the log
+ * (Buffer objects) are the costliest part of a record; most consumers need one of the two.
+ */
+class LogRecord implements ConsumerRecord {
+  readonly topic: string;
+  readonly partition: number;
+  #key: Buffer | null | typeof UNREAD = UNREAD;
+  #value: Buffer | null | typeof UNREAD = UNREAD;
+  #offsetText: string | undefined = undefined;
+
+  constructor(
+    readonly log: PartitionLog,
+    readonly offsetNumber: number,
+    readonly headers: RecordHeaders,
+    readonly timestamp: number,
+  ) {
+    this.topic = log.topic;
+    this.partition = log.partition;
+  }
+
+  get offset(): string {
+    return (this.#offsetText ??= String(this.offsetNumber));
+  }
+
+  get key(): Buffer | null {
+    const key = this.#key;
+    return key === UNREAD ? (this.#key = this.log.keyAt(this.offsetNumber)) : key;
+  }
+
+  get value(): Buffer | null {
+    const value = this.#value;
+    return value === UNREAD ? (this.#value = this.log.valueAt(this.offsetNumber)) : value;
+  }
+
+  /** A plain object with every field (what `JSON.stringify`, spreads and test matchers see). */
+  toJSON(): ConsumerRecord {
+    return { topic: this.topic, partition: this.partition, offset: this.offset, key: this.key, value: this.value, headers: this.headers, timestamp: this.timestamp };
   }
 }
 

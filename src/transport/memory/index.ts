@@ -320,7 +320,7 @@ class MemoryConsumer implements Consumer, GroupMember {
       const from = state.position;
       const to = Math.min(end, from + this.#maxBatch);
       state.position = to;
-      const records = state.log.read(from, to);
+      const records = state.log.readForConsumer(from, to);
       let result: Promise<void> | void;
       try {
         result = this.#handlers!.onBatch({ topic: state.topic, partition: state.partition, records, highWatermark: String(end) });
