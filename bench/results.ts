@@ -20,15 +20,27 @@ export function row(bench: string, caseName: string, metric: string, value: numb
 }
 
 /**
- * Writes `bench/results/<file>.json`, replacing the rows of the same bench and case (so one run
- * of a bench replaces its previous figures and leaves other benches' rows alone).
+ * Writes `bench/results/<file>.json` (or `<dir>/<file>.json`). A run's rows are its bench's current figures: they replace
+ * every earlier row of the same `bench` name in that file (whatever their case or metric, so a
+ * renamed metric or a dropped case leaves no stale row behind), and rows of other benches in the
+ * file stay. A bench that measured only part of its cases should not write, or its other cases'
+ * rows are gone. An empty `rows` (a run that measured nothing) leaves the file as it was. Rows
+ * are `(bench, case, metric)`-unique: a duplicate is a bug in the bench and throws before anything
+ * is written.
  */
-export function writeResults(file: string, rows: readonly BenchRow[]): string {
-  mkdirSync(resultsDir, { recursive: true });
-  const path = join(resultsDir, `${file}.json`);
+export function writeResults(file: string, rows: readonly BenchRow[], dir: string = resultsDir): string {
+  const path = join(dir, `${file}.json`);
+  if (rows.length === 0) return path;
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const key = `${r.bench}\u0000${r.case}\u0000${r.metric}`;
+    if (seen.has(key)) throw new Error(`writeResults('${file}'): two rows for bench '${r.bench}', case '${r.case}', metric '${r.metric}'; give each figure its own case or metric`);
+    seen.add(key);
+  }
+  mkdirSync(dir, { recursive: true });
   const previous: BenchRow[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : [];
-  const replaced = new Set(rows.map((r) => `${r.bench}\u0000${r.case}\u0000${r.metric}`));
-  const kept = previous.filter((r) => !replaced.has(`${r.bench}\u0000${r.case}\u0000${r.metric}`));
+  const benches = new Set(rows.map((r) => r.bench));
+  const kept = previous.filter((r) => !benches.has(r.bench));
   writeFileSync(path, `${JSON.stringify([...kept, ...rows], null, 2)}\n`);
   return path;
 }

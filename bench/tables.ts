@@ -11,7 +11,7 @@
  * Rows go to bench/results/tables.json; the figures are quoted in BENCHMARKS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Level } from 'level';
@@ -85,10 +85,12 @@ async function countByKey(): Promise<void> {
     `count-by-key: ${EVENTS} events, ${KEYS} keys: ${seconds.toFixed(2)} s wall (${Math.round(rate)} events/s), ` +
       `${cpuSeconds.toFixed(2)} s CPU (${Math.round(EVENTS / cpuSeconds)} events per CPU-second), changelog ${changelog} records`,
   );
-  rows.push(row('tables', 'count-by-key level', 'throughput', Math.round(rate), 'events/s'));
-  rows.push(row('tables', 'count-by-key level', 'throughput per CPU-second', Math.round(EVENTS / cpuSeconds), 'events/s'));
-  rows.push(row('tables', 'count-by-key level', 'changelog records', changelog, 'records'));
-  rows.push(row('tables', 'count-by-key level', 'peak RSS', Math.round(peakRssMB()), 'MiB'));
+  const name = `count-by-key, level store, ${EVENTS} events over ${KEYS} keys, commit every ${COMMIT_EVERY}`;
+  rows.push(row('tables', name, 'eventsPerSec', Math.round(rate), 'events/s'));
+  rows.push(row('tables', name, 'eventsPerCpuSec', Math.round(EVENTS / cpuSeconds), 'events/s'));
+  rows.push(row('tables', name, 'wallMs', Math.round(seconds * 1000), 'ms'));
+  rows.push(row('tables', `${name}, changelog written`, 'records', changelog, 'records'));
+  rows.push(row('tables', `${name}, peak of the process so far`, 'rssMB', Math.round(peakRssMB()), 'MiB'));
 }
 
 /** The naive store the cache exists to avoid: an awaited level get, then a put, per event. */
@@ -105,7 +107,7 @@ async function naiveLevel(): Promise<void> {
   await db.close();
   const rate = NAIVE_EVENTS / seconds;
   console.log(`naive awaited level get+put: ${NAIVE_EVENTS} events: ${Math.round(rate)} events/s`);
-  rows.push(row('tables', 'count-by-key naive awaited level get+put', 'throughput', Math.round(rate), 'events/s'));
+  rows.push(row('tables', `count-by-key, naive awaited level get+put per event, ${NAIVE_EVENTS} events`, 'eventsPerSec', Math.round(rate), 'events/s'));
 }
 
 async function recovery(): Promise<void> {
@@ -152,10 +154,12 @@ async function recovery(): Promise<void> {
       `${cpuSeconds.toFixed(2)} s CPU (${Math.round(RECOVERY_RECORDS / cpuSeconds)} per CPU-second)`,
   );
   console.log(`restart on the same directory (load ${RECOVERY_RECORDS} keys from level, replay 0): ${restartSeconds.toFixed(2)} s`);
-  rows.push(row('tables', 'recovery empty level store', 'throughput', Math.round(rate), 'records/s'));
-  rows.push(row('tables', 'recovery empty level store', 'throughput per CPU-second', Math.round(RECOVERY_RECORDS / cpuSeconds), 'records/s'));
-  rows.push(row('tables', 'restart same level store', 'duration', Number(restartSeconds.toFixed(3)), 's'));
-  rows.push(row('tables', 'recovery empty level store', 'peak RSS', Math.round(peakRssMB()), 'MiB'));
+  const name = `recovery, ${RECOVERY_RECORDS}-record changelog into an empty level store`;
+  rows.push(row('tables', name, 'recordsPerSec', Math.round(rate), 'records/s'));
+  rows.push(row('tables', name, 'recordsPerCpuSec', Math.round(RECOVERY_RECORDS / cpuSeconds), 'records/s'));
+  rows.push(row('tables', name, 'wallMs', Math.round(seconds * 1000), 'ms'));
+  rows.push(row('tables', `restart on the same level store, load ${RECOVERY_RECORDS} keys, replay 0`, 'wallMs', Math.round(restartSeconds * 1000), 'ms'));
+  rows.push(row('tables', `${name}, peak of the process so far`, 'rssMB', Math.round(peakRssMB()), 'MiB'));
 }
 
 try {
@@ -163,8 +167,14 @@ try {
   if (only === undefined || only === 'count') await countByKey();
   if (only === undefined || only === 'naive') await naiveLevel();
   if (only === undefined || only === 'recovery') await recovery();
-  const path = writeResults('tables', rows);
-  console.log(`rows written to ${path}`);
+  if (only === undefined) {
+    rows.push(row('tables', 'all cases', 'loadAverage1m', Number(loadavg()[0]!.toFixed(2)), 'load'));
+    const path = writeResults('tables', rows);
+    console.log(`rows written to ${path}`);
+  } else {
+    // A run's rows replace all of the bench's rows: a partial run would drop the other cases'.
+    console.log(`only '${only}' ran: rows not written (run without an argument to update bench/results/tables.json)`);
+  }
 } finally {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
