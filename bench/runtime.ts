@@ -29,6 +29,7 @@ import type { ProducerRecord } from '../src/transport/types.js';
 import { Click } from '../generated/com/acme/clicks/Click.js';
 import { PageViews } from '../generated/com/acme/analytics/PageViews.js';
 import { clicks, pageViews } from '../generated/topics.js';
+import { encodeAvro } from '../src/serde/avro-encode.js';
 import { row, writeResults, type BenchRow } from './results.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -87,6 +88,66 @@ function rawAvroLoop(values: Packed): number {
     if (click.device === 'BOT') continue;
     const view = new PageViews({ url: click.url, views: 1 });
     out.push(PageViews.type.toBuffer(view));
+    sent++;
+    if (out.length === 10_000) out.length = 0;
+  }
+  return sent;
+}
+
+/**
+ * The ceiling for any runtime: the agent's work with no framework. A view of each record's bytes
+ * (what a consumer gets), the generated class's decode, the filter and map, and the runtime's own
+ * slab encoder; nothing queued, tracked, committed or appended to a log.
+ */
+function floorLoop(values: Packed): number {
+  const { bytes, ends } = values;
+  const out: Buffer[] = [];
+  let sent = 0;
+  for (let i = 0, start = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    const click = Click.decode(bytes.subarray(start, end));
+    start = end;
+    if (click.device === 'BOT') continue;
+    out.push(encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })));
+    sent++;
+    if (out.length === 10_000) out.length = 0;
+  }
+  return sent;
+}
+
+/**
+ * The same work behind the async generator protocol a per-event agent uses: a source whose
+ * `next()` returns a resolved promise, a handler `for await`-ing it and yielding each result, a
+ * driver `await`-ing the handler's `next()` and encoding what it yields. The ceiling for any
+ * `for await` + `yield` handler.
+ */
+async function floorGenerator(values: Packed): Promise<number> {
+  const { bytes, ends } = values;
+  let i = 0;
+  let start = 0;
+  const source: AsyncIterable<PageViews> = {
+    [Symbol.asyncIterator]: () => ({
+      next: (): Promise<IteratorResult<PageViews>> => {
+        while (i < ends.length) {
+          const end = ends[i++]!;
+          const click = Click.decode(bytes.subarray(start, end));
+          start = end;
+          if (click.device !== 'BOT') return Promise.resolve({ value: new PageViews({ url: click.url, views: 1 }), done: false });
+        }
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    }),
+  };
+  async function* handler(stream: AsyncIterable<PageViews>): AsyncGenerator<PageViews> {
+    for await (const view of stream) yield view;
+  }
+  const out: Buffer[] = [];
+  let sent = 0;
+  const generator = handler(source);
+  for (;;) {
+    const step = await generator.next();
+    if (step.done) break;
+    out.push(encodeAvro(PageViews.type, step.value));
     sent++;
     if (out.length === 10_000) out.length = 0;
   }
@@ -155,10 +216,10 @@ function best(runs: readonly Timing[]): Timing {
   return { seconds: Math.min(...runs.map((r) => r.seconds)), cpuSeconds: Math.min(...runs.map((r) => r.cpuSeconds)) };
 }
 
-function timeLoop(fn: () => number): Timing {
+async function timeLoop(fn: () => number | Promise<number>): Promise<Timing> {
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
-  fn();
+  await fn();
   const used = process.cpuUsage(cpu);
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
 }
@@ -168,6 +229,10 @@ async function main(): Promise<void> {
   const { keys, values } = makeClicks(EVENTS);
   const nonBots = rawAvroLoop(values);
   console.log(`${nonBots} of ${EVENTS} clicks are not bots`);
+  // the floors do the same work: check it (and warm them up) before timing anything
+  const floorSent = floorLoop(values);
+  const floorGenSent = await floorGenerator(values);
+  if (floorSent !== nonBots || floorGenSent !== nonBots) throw new Error(`floors sent ${floorSent} and ${floorGenSent} views, expected ${nonBots}`);
 
   const statelessAgent = (app: App) => {
     const source = app.topic(clicks);
@@ -206,10 +271,12 @@ async function main(): Promise<void> {
     return { expected: EVENTS, outputTopic: 'raw-out' };
   };
 
-  const runs = { raw: [] as Timing[], bare: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
+  const runs = { raw: [] as Timing[], floor: [] as Timing[], floorGenerator: [] as Timing[], bare: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
   for (let run = 0; run < RUNS; run++) {
-    runs.raw.push(timeLoop(() => rawAvroLoop(values)));
-    runs.bare.push(timeLoop(() => bareLoop(values)));
+    runs.raw.push(await timeLoop(() => rawAvroLoop(values)));
+    runs.floor.push(await timeLoop(() => floorLoop(values)));
+    runs.floorGenerator.push(await timeLoop(() => floorGenerator(values)));
+    runs.bare.push(await timeLoop(() => bareLoop(values)));
     runs.stateless.push(await timeApp(statelessAgent, clicks.name, clicks.partitions ?? 4, keys, values));
     runs.batched.push(await timeApp(batchedAgent, clicks.name, clicks.partitions ?? 4, keys, values));
     runs.identity.push(await timeApp(identityAgent, 'raw-in', 4, keys, values));
@@ -217,6 +284,8 @@ async function main(): Promise<void> {
   }
   const raw = best(runs.raw);
   const bare = best(runs.bare);
+  const floor = best(runs.floor);
+  const floorGen = best(runs.floorGenerator);
   const stateless = best(runs.stateless);
   const batched = best(runs.batched);
   const identity = best(runs.identity);
@@ -228,6 +297,8 @@ async function main(): Promise<void> {
   const STATELESS = 'stateless agent, per-event for await + yield (Avro Click -> filter -> map -> PageViews topic)';
   const BATCHED = 'stateless agent, batched (take(1000, { within: 0 }) + topic.send)';
   const RAW = 'raw avsc loop: decode Click, drop bots, new PageViews, toBuffer';
+  const FLOOR = 'floor: the agent work with no framework (view, decode, filter, map, slab encode)';
+  const FLOOR_GEN = 'floor: the same work behind for await + yield (async generator protocol, no framework)';
   const IDENTITY = 'identity agent on raw bytes (for await + yield, no decoding)';
   const BARE = 'bare loop handing on the same bytes';
   const rows: BenchRow[] = [
@@ -241,6 +312,12 @@ async function main(): Promise<void> {
     row('runtime', BATCHED, 'cpuRatioToRawAvsc', cpuRatio(batched, raw), 'x'),
     row('runtime', RAW, 'eventsPerSec', perSec(raw), 'events/s'),
     row('runtime', RAW, 'eventsPerCpuSec', perCpuSec(raw), 'events/s'),
+    row('runtime', FLOOR, 'eventsPerSec', perSec(floor), 'events/s'),
+    row('runtime', FLOOR, 'eventsPerCpuSec', perCpuSec(floor), 'events/s'),
+    row('runtime', FLOOR_GEN, 'eventsPerSec', perSec(floorGen), 'events/s'),
+    row('runtime', FLOOR_GEN, 'eventsPerCpuSec', perCpuSec(floorGen), 'events/s'),
+    row('runtime', STATELESS, 'ratioToFloor', ratio(stateless, floorGen), 'x'),
+    row('runtime', BATCHED, 'ratioToFloor', ratio(batched, floor), 'x'),
     row('runtime', IDENTITY, 'eventsPerSec', perSec(identity), 'events/s'),
     row('runtime', IDENTITY, 'eventsPerCpuSec', perCpuSec(identity), 'events/s'),
     row('runtime', BARE, 'eventsPerSec', perSec(bare), 'events/s'),
