@@ -1,7 +1,7 @@
 /**
  * Realistic, deterministic traffic for the demo: a seeded PRNG (mulberry32), so every run sends
  * the same clicks and orders. Page popularity is skewed (a few pages get most views), some users
- * are bots, shoppers click around before they order.
+ * are bots, a visit's clicks share a session id, shoppers click around before they order.
  */
 import { Decimal } from '../../src/avro/index.js';
 import { Address, Click, LineItem, Order } from '../../generated/index.js';
@@ -44,19 +44,24 @@ export function generateTraffic(options: { seed: number; clicks: number; users: 
     for (let i = 0; i < urls.length; i++) if ((r -= weights[i]!) <= 0) return urls[i]!;
     return urls[urls.length - 1]!;
   };
+  // A random (version 4) UUID from the seeded PRNG: `digits` hex digits at a time (at most 6,
+  // since each draw has 32 bits), not one regex callback per digit.
+  const hex = (digits: number) => Math.floor(random() * 16 ** digits).toString(16).padStart(digits, '0');
+  const uuid = () => `${hex(6)}${hex(2)}-${hex(4)}-4${hex(3)}-${(8 + Math.floor(random() * 4)).toString(16)}${hex(3)}-${hex(6)}${hex(6)}`;
   const users = Array.from({ length: options.users }, (_, i) => ({
     id: `user-${String(i + 1).padStart(4, '0')}`,
     bot: random() < 0.05,
     device: pick<Device>(['DESKTOP', 'MOBILE', 'MOBILE', 'TABLET']),
+    session: '',
   }));
-  const uuid = () =>
-    'xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx'.replace(/x/g, () => Math.floor(random() * 16).toString(16));
 
   const clicks: Traffic['clicks'] = [];
   const orders: Traffic['orders'] = [];
   let now = options.start;
   for (let i = 0; i < options.clicks; i++) {
     const user = pick(users);
+    // A visit lasts about 15 clicks; its clicks share a session id.
+    if (user.session === '' || random() < 1 / 15) user.session = uuid();
     now += Math.floor(random() * 20);
     const url = `https://shop.example${pickUrl()}`;
     clicks.push({
@@ -64,7 +69,7 @@ export function generateTraffic(options: { seed: number; clicks: number; users: 
       value: new Click({
         url,
         userId: user.id,
-        sessionId: uuid(),
+        sessionId: user.session,
         timestamp: new Date(now),
         referrer: pick(REFERRERS),
         device: user.bot ? 'BOT' : user.device,

@@ -17,5 +17,15 @@ describe('the clickstream demo (npm start)', () => {
     expect(run.stdout).toContain('Top 5 pages by views');
     expect(run.stdout).toMatch(/1\. https:\/\/shop\.example\/\s+[\d,]+ views/);
     expect(run.stdout).toContain('Top 5 customers by spend');
+
+    // The per-record figures follow from the event counts: 2 agents read each click, the
+    // repartition each human click again; sent are the events, the repartition, the outputs.
+    const figure = (label: string) => Number(new RegExp(`${label}\\s+([\\d,]+)`).exec(run.stdout)?.[1]?.replace(/,/g, ''));
+    const orders = figure('events produced and processed') - 5000;
+    const humans = 5000 - figure('bot clicks filtered out');
+    expect(figure('page-view updates sent')).toBe(humans);
+    expect(figure('records consumed by agents')).toBe(2 * 5000 + humans + orders);
+    expect(figure('records sent to topics')).toBe(5000 + orders + 2 * humans + figure('order summaries sent'));
+    expect(run.stdout).toMatch(/CPU time in that window\s+\d+\.\d\d s, all threads/);
   });
 });

@@ -169,6 +169,34 @@ describe('memory transport', () => {
     await expect(older.commit()).rejects.toSatisfy(isTransportError);
   });
 
+  it('lets the event loop turn between batches whose handler returned a promise (regression: a backlog starved timers and commits)', async () => {
+    const t = fresh();
+    await t.producer().send('backlog', Array.from({ length: 2000 }, () => ({ key: null, value: null })));
+    const consumer = t.consumer({ groupId: 'g', maxBatchSize: 10 });
+    await consumer.subscribe(['backlog']);
+    let batches = 0;
+    let batchesBeforeTimer: number | undefined;
+    await consumer.run({
+      onAssigned: async () => {},
+      onRevoked: async () => {},
+      // a handler that is always "busy": each batch settles in a promise job
+      onBatch: () => {
+        batches++;
+        return Promise.resolve();
+      },
+    });
+    await new Promise<void>((resolve) => {
+      setTimeout(() => {
+        batchesBeforeTimer = batches;
+        resolve();
+      }, 0);
+    });
+    while (batches < 200) await turn();
+    await consumer.stop();
+    // before the fix all 200 batches ran in promise jobs before the timer could fire
+    expect(batchesBeforeTimer).toBeLessThan(200);
+  });
+
   it('hands consumers records whose lazily read fields equal the log (key, value, offset, null bytes, headers)', async () => {
     const t = fresh();
     await t.admin().createTopics([{ topic: 'lazy', partitions: 1 }]);

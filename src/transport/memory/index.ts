@@ -332,7 +332,9 @@ class MemoryConsumer implements Consumer, GroupMember {
         state.inFlight = (result as Promise<void>).then(
           () => {
             state.inFlight = undefined;
-            this.#pump(state);
+            // The next batch in a later turn of the event loop, not in this promise job: a
+            // backlog delivered job after job would keep timers (commits), I/O and signals out.
+            state.wake();
           },
           (error: unknown) => {
             state.inFlight = undefined;
