@@ -16,9 +16,14 @@
  * Flags: --short (50,000 events, no latency runs, no results written: only checks that every
  * contender completes and is correct; exits 1 otherwise), --events N, --only a,b (contenders),
  * --workloads a,b. Env: MEPHISTO_KAFKA_PORT, MEPHISTO_REGISTRY_PORT (services), PEERS_CPU_PROF=1
- * (node contenders write .cpuprofile files to bench/.data/peers/prof/<app id>/).
+ * (node contenders write .cpuprofile files to bench/.data/peers/prof/<app id>/), PEERS_MEMORY_LOG=1
+ * (node contenders log process.memoryUsage() every 250 ms to bench/.data/peers/<app id>.log).
+ *
+ * At the end it prints where the time went: per contender run, the seconds from its start to its
+ * group's assignment, processing, finishing (last write to done), checking the output (the worker
+ * stops meanwhile), and the latency run's start and warm-up, measuring and draining.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,7 +35,7 @@ import { clickStats, clickWriter, confluentFrame, type ClickData, type ClickSpec
 import { loadClicks, registerClickSchema } from '../lib/load-clicks.js';
 import type { AvroSchemaJSON } from '../../src/serde/codec.js';
 import { renderChart } from './chart.js';
-import { committedToEnd, readTopic, topicEnd, watchProgress } from './observe.js';
+import { committedToEnd, readTopic, topicEnd, topicSize, watchProgress } from './observe.js';
 import { countTable, settingsToEnv, workloads as allWorkloads, type ContenderSettings, type PageVisit, type Workload } from './settings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,10 +54,60 @@ const short = flags.short ?? false;
 const events = Number(flags.events ?? (short ? 50_000 : 1_000_000));
 const spec: ClickSpec = { count: events, distinctUrls: Math.min(100_000, Math.max(1, Math.floor(events / 10))), seed: 7 };
 const partitions = 4;
-// A rate every contender sustains on this machine (Faust tops out near 2,000 events/s here), so
-// that the figures are the pipeline's latency, not a growing queue.
+// A rate every contender sustains on this machine (Faust tops out near 2,000-2,900 events/s here),
+// so that the figures are the pipeline's latency, not a growing queue; 20,000 samples per run, so
+// that p99 is the 200th slowest event, not a handful.
 const latencyRate = 1_000;
-const latencySeconds = 15;
+const latencySeconds = 20;
+
+// ---------------------------------------------------------------------------------------------
+// Where the time goes: every phase of the suite, printed as a table at the end.
+
+interface Phase {
+  /** `setup`, or a contender run such as `faust/count`. */
+  readonly run: string;
+  readonly phase: PhaseName;
+  readonly seconds: number;
+}
+const phaseNames = ['services', 'faust venv', 'load input', 'start', 'process', 'finish', 'check', 'lat start', 'lat measure', 'lat drain', 'stop', 'cleanup'] as const;
+type PhaseName = (typeof phaseNames)[number];
+const phases: Phase[] = [];
+/** Phases that run beside others (on their own clock), so not part of the totals. */
+const overlapping = new Set<PhaseName>(['faust venv', 'stop']);
+let phaseMark = performance.now();
+/** Ends the current phase of `run` now (it began at the previous mark). */
+function lap(run: string, phase: PhaseName): void {
+  const now = performance.now();
+  phases.push({ run, phase, seconds: (now - phaseMark) / 1000 });
+  phaseMark = now;
+}
+/** Runs `work` as one phase of `run` on its own clock (for phases that overlap others). */
+async function timed<T>(run: string, phase: PhaseName, work: () => Promise<T>): Promise<T> {
+  const began = performance.now();
+  try {
+    return await work();
+  } finally {
+    phases.push({ run, phase, seconds: (performance.now() - began) / 1000 });
+  }
+}
+
+function printPhases(totalSeconds: number): void {
+  const runs = [...new Set(phases.map((p) => p.run))];
+  const used = phaseNames.filter((name) => phases.some((p) => p.phase === name));
+  const cell = (run: string, name: PhaseName) => {
+    const s = phases.filter((p) => p.run === run && p.phase === name).reduce((sum, p) => sum + p.seconds, 0);
+    return phases.some((p) => p.run === run && p.phase === name) ? s.toFixed(1) : '';
+  };
+  const width = Math.max(...runs.map((r) => r.length), 5);
+  console.log(`peers: time per phase (seconds; 'faust venv' overlaps 'load input', 'stop' overlaps 'check' and 'lat drain', neither is in the totals):`);
+  console.log(`  ${'run'.padEnd(width)} ${used.map((n) => n.padStart(11)).join(' ')} ${'total'.padStart(7)}`);
+  for (const run of runs) {
+    const total = phases.filter((p) => p.run === run && !overlapping.has(p.phase)).reduce((sum, p) => sum + p.seconds, 0);
+    console.log(`  ${run.padEnd(width)} ${used.map((n) => cell(run, n).padStart(11)).join(' ')} ${total.toFixed(1).padStart(7)}`);
+  }
+  const accounted = phases.filter((p) => !overlapping.has(p.phase)).reduce((sum, p) => sum + p.seconds, 0);
+  console.log(`  ${'all'.padEnd(width)} ${' '.repeat(used.length * 12)}${accounted.toFixed(1).padStart(7)} of ${totalSeconds.toFixed(1)} s wall`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Contenders
@@ -93,7 +148,8 @@ const contenders: readonly Contender[] = [
     name: 'faust',
     command: () => ({
       file: faustPython,
-      args: ['peers_app.py', 'worker', '--loglevel=warn', '--without-web'],
+      // uvloop, as Faust's docs suggest for production (`faust -L uvloop worker`); see peers_app.py
+      args: ['peers_app.py', '--loop=uvloop', 'worker', '--loglevel=warn', '--without-web'],
       env: { PEERS_STORE: faustStore },
       cwd: join(here, 'faust'),
     }),
@@ -187,6 +243,22 @@ function script(name: string, ...args: string[]): string {
   return execFileSync(join(root, 'scripts', name), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
+function scriptAsync(name: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(join(root, 'scripts', name), args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (stderr) process.stderr.write(stderr);
+      if (error) reject(error);
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+function pythonSays(code: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(faustPython, ['-c', code], { encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+  });
+}
+
 function running(name: string): string | undefined {
   try {
     return execFileSync(join(root, 'scripts', name), ['status'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -265,6 +337,9 @@ async function createWrittenTopic(admin: Admin, contender: Contender, settings: 
 }
 
 async function throughput(env: Environment, contender: Contender, workload: Workload): Promise<Measured> {
+  const run = `${contender.name}/${workload}`;
+  phaseMark = performance.now();
+  const began = Date.now();
   const settings = settingsFor(env, contender, workload);
   const target = await createWrittenTopic(env.admin, contender, settings);
   const worker = start(contender, settings);
@@ -276,20 +351,44 @@ async function throughput(env: Environment, contender: Contender, workload: Work
       group: settings.appId,
       startMs: 120_000,
       stallMs: 30_000,
+      // Stateless: every kept event written. Count: the group committed the whole input, which
+      // every contender does only after its changelog writes were acknowledged (mephisto flushes
+      // the changelog before committing, Faust flushes its producer, the raw loop awaits its
+      // send), then a short quiet spell to see any write that still trails the commit.
       done: async (written, lastMs) =>
         workload === 'stateless'
           ? written >= env.stats.kept
-          : Date.now() - lastMs >= 3_000 && (await committedToEnd(env.admin, settings.appId, env.input, env.inputEnds)),
+          : Date.now() - lastMs >= 500 && (await committedToEnd(env.admin, settings.appId, env.input, env.inputEnds)),
     });
+    const now = Date.now();
+    const assignedMs = progress.assignedMs || now;
+    const lastMs = progress.lastMs || now;
+    phases.push(
+      { run, phase: 'start', seconds: (assignedMs - began) / 1000 },
+      { run, phase: 'process', seconds: (lastMs - assignedMs) / 1000 },
+      { run, phase: 'finish', seconds: (now - lastMs) / 1000 },
+    );
+    phaseMark = performance.now();
     const rssMB = worker.peakRssMB();
-    await worker.stop();
+    // The output is complete: stop the worker while its output is checked, then make sure it wrote
+    // nothing more while stopping (a duplicate written on shutdown is wrong output too).
+    const stopping = timed(run, 'stop', () => worker.stop());
     // From the group's assignment (the contender starts fetching) to its last write: a contender
     // that writes in bursts (e.g. changelog at commit) is timed as fairly as one that writes per event.
     const seconds = Math.max(0.001, (progress.lastMs - progress.assignedMs) / 1000);
     const eventsPerSec = env.stats.events / seconds;
+    const sizeChecked = await topicSize(env.admin, target);
     const verdict = workload === 'stateless' ? await checkVisits(env, target) : await checkCounts(env, contender, target);
-    const note = progress.finished ? verdict.note : `did not finish (wrote ${progress.written} records, then stalled); ${verdict.note}`;
-    return { eventsPerSec, rssMB, correct: progress.finished && verdict.correct, note };
+    await stopping;
+    const sizeAfterStop = await topicSize(env.admin, target);
+    lap(run, 'check');
+    let correct = progress.finished && verdict.correct;
+    let note = progress.finished ? verdict.note : `did not finish (wrote ${progress.written} records, then stalled); ${verdict.note}`;
+    if (sizeAfterStop !== sizeChecked) {
+      correct = false;
+      note += `; wrote ${sizeAfterStop - sizeChecked} more records while stopping`;
+    }
+    return { eventsPerSec, rssMB, correct, note };
   } finally {
     await worker.stop();
   }
@@ -334,6 +433,8 @@ async function checkCounts(env: Environment, contender: Contender, topic: string
 
 /** Produces at a fixed rate into a fresh input topic and times each event until its output is read back. */
 async function latency(env: Environment, contender: Contender, workload: Workload): Promise<{ p50Ms: number; p99Ms: number; seen: number; sent: number }> {
+  const run = `${contender.name}/${workload}`;
+  phaseMark = performance.now();
   const base = settingsFor(env, contender, workload, '-lat');
   const settings = { ...base, input: `${base.appId}-in` };
   await createTopic(env.admin, settings.input);
@@ -386,8 +487,9 @@ async function latency(env: Environment, contender: Contender, workload: Workloa
     while (!warmup.every((url) => seenAt.has(url))) {
       worker.alive();
       if (Date.now() - startedAt > 180_000) throw new Error(`${contender.name} ${workload} did not process the warm-up events within 180 s`);
-      await sleep(100);
+      await sleep(20);
     }
+    lap(run, 'lat start');
     const perTick = latencyRate / 100;
     const total = latencyRate * latencySeconds;
     const sends: Promise<unknown>[] = [];
@@ -404,11 +506,13 @@ async function latency(env: Environment, contender: Contender, workload: Workloa
       sends.push(producer.send({ topic: settings.input, messages, acks: 1 }));
     }
     await Promise.all(sends);
+    lap(run, 'lat measure');
     const waitUntil = Date.now() + 30_000;
     while ([...sentAt.keys()].some((url) => !seenAt.has(url)) && Date.now() < waitUntil) {
       worker.alive();
-      await sleep(200);
+      await sleep(20);
     }
+    lap(run, 'lat drain');
     const latencies = [...sentAt].flatMap(([url, sent]) => {
       const seen = seenAt.get(url);
       return seen === undefined ? [] : [seen - sent];
@@ -416,27 +520,29 @@ async function latency(env: Environment, contender: Contender, workload: Workloa
     latencies.sort((a, b) => a - b);
     return { p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), seen: latencies.length, sent: sentAt.size };
   } finally {
-    await worker.stop();
-    await Promise.allSettled([observer.disconnect(), producer.disconnect()]);
+    await Promise.allSettled([timed(run, 'stop', () => worker.stop()), observer.disconnect(), producer.disconnect()]);
+    lap(run, 'lat drain');
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-function versions(): Record<string, string> {
+async function versions(): Promise<Record<string, string>> {
   const pkg = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   const pom = readFileSync(join(root, 'scripts', 'kafka', 'pom.xml'), 'utf8');
-  const python = (code: string) => execFileSync(faustPython, ['-c', code], { encoding: 'utf8' }).trim();
+  const python = JSON.parse(
+    await pythonSays(
+      'import json, platform, faust, aiokafka, fastavro, uvloop; print(json.dumps({"python": platform.python_version(), ' +
+        '"faust-streaming": faust.__version__, "aiokafka": aiokafka.__version__, "fastavro": fastavro.__version__, "uvloop": uvloop.__version__}))',
+    ),
+  ) as Record<string, string>;
   return {
     node: process.version,
     kafkajs: pkg('kafkajs'),
     avsc: pkg('avsc'),
     kafka: /<kafka.version>(.*)<\/kafka.version>/.exec(pom)?.[1] ?? '?',
-    python: python('import platform; print(platform.python_version())'),
-    'faust-streaming': python('import faust; print(faust.__version__)'),
-    aiokafka: python('import aiokafka; print(aiokafka.__version__)'),
-    fastavro: python('import fastavro; print(fastavro.__version__)'),
+    ...python,
   };
 }
 
@@ -447,19 +553,19 @@ async function main(): Promise<void> {
   const chosenWorkloads = allWorkloads.filter((w) => !flags.workloads || flags.workloads.split(',').includes(w));
 
   const started: string[] = [];
+  phaseMark = performance.now();
   const brokers = running('kafka.sh') ?? (started.push('kafka.sh'), script('kafka.sh', 'start'));
   const registry = running('registry.sh') ?? (started.push('registry.sh'), script('registry.sh', 'start'));
+  lap('setup', 'services');
   try {
-    faustPython = script('faust-venv.sh');
-    try {
-      execFileSync(faustPython, ['-c', 'import rocksdict'], { stdio: 'ignore' });
-    } catch {
-      faustStore = 'memory://';
-    }
-    const versionsUsed = versions();
-    console.log(`peers: broker ${brokers}, registry ${registry}, Faust store ${faustStore}`);
-    console.log(`peers: ${Object.entries(versionsUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-
+    // Faust's virtual environment (a minute or two to create, a moment to reuse) is provisioned
+    // while the input loads.
+    const venv = timed('setup', 'faust venv', async () => {
+      faustPython = await scriptAsync('faust-venv.sh');
+      faustStore = (await pythonSays('import importlib.util; print(importlib.util.find_spec("rocksdict") is not None)')) === 'True' ? 'rocksdb://' : 'memory://';
+      return versions();
+    });
+    venv.catch(() => {}); // awaited below, after the load
     const kafka = new Kafka({ clientId: 'mephisto-bench-peers', brokers: [brokers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
@@ -468,8 +574,12 @@ async function main(): Promise<void> {
     const stats = clickStats(spec);
     const input = `peers-${runId}-clicks`;
     const loaded = await loadClicks({ brokers: [brokers], registryUrl: registry, topic: input, partitions, schema, spec });
+    const versionsUsed = await venv;
+    console.log(`peers: broker ${brokers}, registry ${registry}, Faust store ${faustStore}`);
+    console.log(`peers: ${Object.entries(versionsUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     console.log(`peers: loaded ${loaded.events} events (${stats.countsByUrl.size} urls, ${stats.kept} not bots) into ${input} (${partitions} partitions) in ${(loaded.millis / 1000).toFixed(1)} s`);
     const env: Environment = { kafka, admin, brokers, registry, schema, input, inputEnds: await topicEnd(admin, input), runId, stats };
+    lap('setup', 'load input');
 
     const rows: BenchRow[] = [];
     const failures: string[] = [];
@@ -500,11 +610,13 @@ async function main(): Promise<void> {
         if (measured.p99Ms !== undefined) rows.push(row('peers', name, 'p99Ms', measured.p99Ms, 'ms'));
       }
     }
+    phaseMark = performance.now();
     // leave the broker as we found it (it may be a shared one): every topic of this run has its prefix
     const ours = (await admin.listTopics()).filter((t) => t.startsWith(`peers-${runId}-`));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch((error: unknown) => console.log(`peers: could not delete this run's topics: ${(error as Error).message}`));
     await admin.disconnect();
     rmSync(join(dataDir, 'state'), { recursive: true, force: true });
+    lap('setup', 'cleanup');
 
     const minutes = (Date.now() - began) / 60_000;
     console.log(`peers: done in ${minutes.toFixed(1)} min`);
@@ -515,6 +627,7 @@ async function main(): Promise<void> {
       console.log(`peers: wrote ${path} and ${join(resultsDir, 'peers.svg')}`);
       printRatios(rows, chosenWorkloads);
     }
+    printPhases((Date.now() - began) / 1000);
     if (failures.length > 0) {
       console.log(`peers: ${failures.length} failed:\n  ${failures.join('\n  ')}`);
       process.exitCode = 1;

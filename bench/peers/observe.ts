@@ -61,13 +61,18 @@ export interface WatchOptions {
   readonly alive: () => void;
   /** The contender's consumer group. */
   readonly group: string;
+  /**
+   * Polling interval; by default 50 ms, growing to one thousandth of the time watched so far (at
+   * most 500 ms): `lastMs` is late by at most one interval (50 ms, or 0.1% of a long run), and a
+   * run of minutes (Faust's) does not share the machine with a poll of the broker every 50 ms.
+   */
   readonly pollMs?: number;
 }
 
 /** Polls the written topic's size until `done`, a stall, or a dead contender. */
 export async function watchProgress(options: WatchOptions): Promise<Progress> {
-  const pollMs = options.pollMs ?? 50;
   const began = Date.now();
+  const pollMs = () => options.pollMs ?? Math.min(500, Math.max(50, (Date.now() - began) / 1000));
   let written = 0;
   let assignedMs = 0;
   let firstMs = 0;
@@ -97,7 +102,7 @@ export async function watchProgress(options: WatchOptions): Promise<Progress> {
     if (firstMs === 0 ? now - began > options.startMs : now - lastMs > options.stallMs) {
       return { written, assignedMs: assignedMs || firstMs, firstMs, lastMs, finished: false };
     }
-    await sleep(pollMs);
+    await sleep(pollMs());
   }
 }
 

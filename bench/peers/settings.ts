@@ -65,3 +65,18 @@ export interface PageVisit {
 
 /** Name of the table every contender counts into (Faust names its changelog `<app>-<table>-changelog`). */
 export const countTable = 'url-counts';
+
+/**
+ * With PEERS_MEMORY_LOG=1 in the environment, a Node contender writes `process.memoryUsage()` to
+ * its log every 250 ms (MiB; `peers-memory rss=... heapUsed=... external=... arrayBuffers=...`):
+ * what its peak RSS is made of.
+ */
+export function logMemoryIfAsked(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.PEERS_MEMORY_LOG !== '1') return;
+  const mib = (n: number) => (n / 1_048_576).toFixed(0);
+  const began = Date.now();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    console.log(`peers-memory t=${Date.now() - began} rss=${mib(m.rss)} heapUsed=${mib(m.heapUsed)} heapTotal=${mib(m.heapTotal)} external=${mib(m.external)} arrayBuffers=${mib(m.arrayBuffers)}`);
+  }, 250).unref();
+}

@@ -12,9 +12,10 @@
  */
 import { App, codecs, defineTopic } from 'mephisto';
 import { Click } from '../../../generated/com/acme/clicks/Click.js';
-import { countTable, settingsFromEnv, type PageVisit } from '../settings.js';
+import { countTable, logMemoryIfAsked, settingsFromEnv, type PageVisit } from '../settings.js';
 
 const settings = settingsFromEnv();
+logMemoryIfAsked();
 
 const app = new App(settings.appId, {
   broker: `kafka://${settings.brokers}`,

@@ -9,12 +9,16 @@
  */
 import avro from 'avsc';
 import { CompressionTypes, Kafka, logLevel, type Message } from 'kafkajs';
-import { countTable, settingsFromEnv, type PageVisit } from '../settings.js';
+import { countTable, logMemoryIfAsked, settingsFromEnv, type PageVisit } from '../settings.js';
 
 const settings = settingsFromEnv();
+logMemoryIfAsked();
 const kafka = new Kafka({ clientId: settings.appId, brokers: [settings.brokers], logLevel: logLevel.ERROR });
 const admin = kafka.admin();
-const consumer = kafka.consumer({ groupId: settings.appId, maxBytesPerPartition: 1_048_576 });
+// The fetch settings of mephisto's Kafka transport (src/transport/kafka/config.ts): 1 MiB per
+// partition, kafkajs's 10 MiB per fetch, and an idle fetch that returns after 500 ms (kafkajs's
+// default, 5 s, only delays a stop; a fetch with data returns at once either way).
+const consumer = kafka.consumer({ groupId: settings.appId, maxBytesPerPartition: 1_048_576, maxWaitTimeInMs: 500 });
 const producer = kafka.producer({ allowAutoTopicCreation: false });
 const changelog = `${settings.appId}-${countTable}-changelog`;
 

@@ -20,7 +20,22 @@ Settings come from the environment (all set by the orchestrator):
   PEERS_STORE      rocksdb:// or memory://
   PEERS_PARTITIONS partitions of the input topic (the table is co-partitioned with it)
 
-Run: python peers_app.py worker --loglevel=warn --without-web
+Configured as a production Faust worker would be (each measured on this machine, 60,000-event
+runs, same load, events/s before -> after):
+  --loop=uvloop       the uvloop event loop (`faust -L uvloop worker`, the `faust[uvloop]` extra;
+                      uvloop pinned in requirements.txt). Alone: stateless ~2,000 -> ~2,030.
+  producer_linger=0.005
+                      5 ms of producer batching (aiokafka's linger_ms), the Java client's default
+                      since Kafka 4.0 (KIP-1030); Faust's default, 0, sends a produce request per
+                      few records and its worker spent ~12% of its time in socket writes (py-spy).
+                      Alone: stateless ~2,000 -> ~2,280. With uvloop: stateless ~1,970 -> ~2,600,
+                      count 1,648 -> 2,085 (uvloop makes each of the fewer, larger writes cheaper).
+  Left at Faust's defaults, measured or reasoned: stream_buffer_maxsize (16,384 instead of 4,096:
+  no change, 2,901 vs 2,895), broker_max_poll_records (None: no limit already),
+  consumer_max_fetch_size (1 MiB per partition, as the Node contenders), producer_acks (-1, as
+  mephisto), broker_commit_every / broker_commit_interval (10,000 / 2.8 s).
+
+Run: python peers_app.py --loop=uvloop worker --loglevel=warn --without-web
 """
 
 from __future__ import annotations
@@ -94,6 +109,8 @@ app = faust.App(
     topic_replication_factor=1,
     consumer_auto_offset_reset="earliest",
     web_enabled=False,
+    # batch produce requests for 5 ms, as Kafka's own producer does by default since 4.0 (see above)
+    producer_linger=0.005,
 )
 
 clicks = app.topic(os.environ["PEERS_INPUT"], key_type=str, value_type=Click)
