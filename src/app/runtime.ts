@@ -597,13 +597,14 @@ export class Runtime implements AgentRuntime, AppInternals {
     if (sink instanceof Topic) {
       if (!sink.prepared) return sink.send({ key, value, headers });
       void this.enqueue(sink.name, sink.encodeRecord(key, value, headers));
-      return undefined;
+      // Back-pressure from the broker: past two unacknowledged batches the yield waits.
+      return this.#sender?.whenRoom();
     }
     if (sink instanceof Channel) return sink.send({ key: null, value, headers });
     const target = (sink as Agent<any, any, any>).source;
     if (target instanceof Topic && target.prepared) {
       void this.enqueue(target.name, target.encodeRecord(key, value, headers));
-      return undefined;
+      return this.#sender?.whenRoom();
     }
     return sink.send({ key, value, headers });
   }

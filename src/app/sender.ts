@@ -37,6 +37,9 @@ export class Sender {
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
   #failure: unknown;
+  /** Records enqueued and not yet acknowledged by the broker (queued or in flight). */
+  #unacked = 0;
+  #roomWaiters: (() => void)[] = [];
 
   constructor(
     readonly producer: Producer,
@@ -59,6 +62,7 @@ export class Sender {
       this.#lastList = list;
     }
     list.push(record);
+    this.#unacked++;
     const batch = (this.#batch ??= deferred());
     if (++this.#count >= this.maxBatch) {
       void this.flush();
@@ -73,6 +77,17 @@ export class Sender {
   }
 
   /**
+   * Back-pressure for senders that produce faster than the broker acknowledges: undefined while
+   * fewer than two full batches are unacknowledged, else a promise that resolves when they drop
+   * below that. Yields to topic sinks wait on it; without it an agent on a slow broker queued
+   * its sends without bound (the peers benchmark: 560,000 pending records, 840 MiB RSS).
+   */
+  whenRoom(): Promise<void> | undefined {
+    if (this.#unacked < this.maxBatch * 2) return undefined;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /**
    * Sends what is queued; resolves when it and every earlier batch were acknowledged, rejects if
    * any send since the last successful flush failed (so that a commit never passes a lost send).
    */
@@ -81,15 +96,28 @@ export class Sender {
       const batches: TopicRecords[] = [];
       for (const [topic, records] of this.#pending) batches.push({ topic, records });
       const batch = this.#batch!;
+      const size = this.#count;
       this.#pending = new Map();
       this.#lastTopic = undefined;
       this.#lastList = undefined;
       this.#count = 0;
       this.#batch = undefined;
       const sent = this.#chain.then(() => this.producer.sendBatch(batches, NO_METADATA));
+      const settled = () => {
+        this.#unacked -= size;
+        if (this.#roomWaiters.length > 0 && this.#unacked < this.maxBatch * 2) {
+          const waiters = this.#roomWaiters;
+          this.#roomWaiters = [];
+          for (const w of waiters) w();
+        }
+      };
       this.#chain = sent.then(
-        () => batch.resolve(),
+        () => {
+          settled();
+          batch.resolve();
+        },
         (error: unknown) => {
+          settled();
           this.#failure = error;
           this.logger.error('Send to the broker failed; offsets will not be committed past it', { error });
           batch.reject(error);

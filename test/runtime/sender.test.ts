@@ -1,0 +1,115 @@
+// The app's send path (src/app/sender.ts): batching, and the back-pressure that keeps an agent
+// from queueing sends faster than the broker acknowledges them.
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../src/app/index.js';
+import { Sender } from '../../src/app/sender.js';
+import { silentLogger } from '../../src/logging.js';
+import { codecs, defineTopic } from '../../src/serde/index.js';
+import { MemoryTransport } from '../../src/transport/memory/index.js';
+import type { Producer, ProducerRecord, TopicRecords } from '../../src/transport/types.js';
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A producer whose batches are acknowledged only when the test says so. */
+function heldProducer(): { producer: Producer; sent: TopicRecords[][]; ackNext: () => void } {
+  const sent: TopicRecords[][] = [];
+  const acks: (() => void)[] = [];
+  const producer = {
+    sendBatch: (batches: readonly TopicRecords[]) => {
+      sent.push([...batches]);
+      return new Promise<never[]>((resolve) => acks.push(() => resolve([])));
+    },
+  } as unknown as Producer;
+  return { producer, sent, ackNext: () => acks.shift()!() };
+}
+
+const record = (i: number): ProducerRecord => ({ key: null, value: Buffer.from(String(i)) });
+
+describe('Sender', () => {
+  it('asks senders to wait once two batches are unacknowledged, and lets them go when one is', async () => {
+    const { producer, sent, ackNext } = heldProducer();
+    const sender = new Sender(producer, silentLogger, 10);
+    for (let i = 0; i < 19; i++) void sender.enqueue('t', record(i));
+    expect(sender.whenRoom()).toBeUndefined();
+    void sender.enqueue('t', record(19));
+    const room = sender.whenRoom();
+    expect(room).toBeInstanceOf(Promise);
+    let released = false;
+    void room!.then(() => (released = true));
+    await turn();
+    // two full batches flushed: the first is with the broker, the second waits behind it
+    expect(sent).toHaveLength(1);
+    expect(released).toBe(false);
+    ackNext();
+    await turn();
+    expect(sent).toHaveLength(2);
+    expect(released).toBe(true);
+    expect(sender.whenRoom()).toBeUndefined();
+    ackNext();
+    await sender.flush();
+  });
+});
+
+describe('back-pressure from the broker', () => {
+  const apps: App[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.stop()));
+  });
+
+  it('an agent yielding to a topic stops consuming while the broker does not acknowledge (regression: sends queued without bound)', async () => {
+    const transport = new MemoryTransport(`memory://sender-${randomUUID()}`);
+    let hold = true;
+    const waiting: (() => void)[] = [];
+    const original = transport.producer.bind(transport);
+    transport.producer = (options) => {
+      const inner = original(options);
+      return new Proxy(inner, {
+        get(target, property, receiver) {
+          if (property === 'sendBatch') {
+            return async (...args: Parameters<Producer['sendBatch']>) => {
+              if (hold) await new Promise<void>((resolve) => waiting.push(resolve));
+              return target.sendBatch(...args);
+            };
+          }
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const source = defineTopic({ name: 'in', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
+    const sink = defineTopic({ name: 'out', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
+    const total = 50_000;
+    await transport.admin().createTopics([{ topic: 'in', partitions: 1 }]);
+    await transport.producer().send('in', Array.from({ length: total }, (_, i) => record(i)));
+    hold = true;
+    const app = new App('bp', { broker: transport, logger: silentLogger, commitInterval: 60_000, env: {} });
+    apps.push(app);
+    let handled = 0;
+    app.agent(
+      app.topic(source),
+      async function* forward(stream) {
+        for await (const bytes of stream) {
+          handled++;
+          yield bytes;
+        }
+      },
+      { sink: [app.topic(sink)] },
+    );
+    await app.start();
+    let before = -1;
+    while (handled !== before) {
+      before = handled;
+      for (let i = 0; i < 20; i++) await turn();
+    }
+    // two batches of 10,000 unacknowledged: the agent waits on its next yield
+    expect(handled).toBeGreaterThanOrEqual(20_000);
+    expect(handled).toBeLessThan(total);
+    hold = false;
+    for (const release of waiting.splice(0)) release();
+    const out = async () => (await transport.admin().fetchTopicOffsets('out')).reduce((n, p) => n + Number(p.high), 0);
+    for (let i = 0; i < 2000 && (await out()) < total; i++) await turn();
+    expect(await out()).toBe(total);
+    expect(handled).toBe(total);
+  });
+});
