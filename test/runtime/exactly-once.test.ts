@@ -11,7 +11,8 @@ import { isConfigError, isExactlyOnceError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { MemoryTransport } from '../../src/transport/memory/index.js';
-import type { ConsumerRecord, Transport } from '../../src/transport/types.js';
+import { withProducers } from '../transport/decorate.js';
+import type { ConsumerRecord } from '../../src/transport/types.js';
 
 let brokers = 0;
 const freshBroker = () => `memory://eos-${process.pid}-${++brokers}`;
@@ -157,26 +158,12 @@ describe('exactly_once on memory://', () => {
     const inner = new MemoryTransport(broker);
     let failCommits = false;
     // The memory transport, with transaction commits that fail on demand (as a broker error would).
-    const transport: Transport = {
-      url: inner.url,
-      connect: () => inner.connect(),
-      admin: () => inner.admin(),
-      consumer: (options) => inner.consumer(options),
-      readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
-      close: () => inner.close(),
-      producer(options) {
-        const producer = inner.producer(options);
-        return {
-          send: (topic, records) => producer.send(topic, records),
-          sendBatch: (batches, o) => producer.sendBatch(batches, o),
-          close: () => producer.close(),
-          transaction: async () => {
-            const tx = await producer.transaction();
-            return { ...tx, commit: () => (failCommits ? Promise.reject(new Error('broker unavailable')) : tx.commit()) };
-          },
-        };
+    const transport = withProducers(inner, (producer) => ({
+      transaction: async () => {
+        const tx = await producer.transaction();
+        return { ...tx, commit: () => (failCommits ? Promise.reject(new Error('broker unavailable')) : tx.commit()) };
       },
-    };
+    }));
     const app = new App(APP, { broker: transport, logger: silentLogger, commitInterval: 1_000_000_000, processingGuarantee: 'exactly_once' });
     let processed = 0;
     app.agent(app.topic(input), async function* (stream) {

@@ -7,6 +7,7 @@ import { Sender } from '../../src/app/sender.js';
 import { silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { MemoryTransport } from '../../src/transport/memory/index.js';
+import { withProducers } from '../transport/decorate.js';
 import type { Producer, ProducerRecord, TopicRecords } from '../../src/transport/types.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -61,29 +62,19 @@ describe('back-pressure from the broker', () => {
     const transport = new MemoryTransport(`memory://sender-${randomUUID()}`);
     let hold = true;
     const waiting: (() => void)[] = [];
-    const original = transport.producer.bind(transport);
-    transport.producer = (options) => {
-      const inner = original(options);
-      return new Proxy(inner, {
-        get(target, property, receiver) {
-          if (property === 'sendBatch') {
-            return async (...args: Parameters<Producer['sendBatch']>) => {
-              if (hold) await new Promise<void>((resolve) => waiting.push(resolve));
-              return target.sendBatch(...args);
-            };
-          }
-          const value = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-    };
+    const held = withProducers(transport, (producer) => ({
+      sendBatch: async (...args) => {
+        if (hold) await new Promise<void>((resolve) => waiting.push(resolve));
+        return producer.sendBatch(...args);
+      },
+    }));
     const source = defineTopic({ name: 'in', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
     const sink = defineTopic({ name: 'out', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
     const total = 50_000;
     await transport.admin().createTopics([{ topic: 'in', partitions: 1 }]);
     await transport.producer().send('in', Array.from({ length: total }, (_, i) => record(i)));
     hold = true;
-    const app = new App('bp', { broker: transport, logger: silentLogger, commitInterval: 60_000, env: {} });
+    const app = new App('bp', { broker: held, logger: silentLogger, commitInterval: 60_000, env: {} });
     apps.push(app);
     let handled = 0;
     app.agent(

@@ -16,7 +16,8 @@ import type { ProcessingGuarantee } from '../../../src/app/settings.js';
 import type { Logger } from '../../../src/logging.js';
 import { codecs, defineTopic } from '../../../src/serde/index.js';
 import { openTransport } from '../../../src/transport/index.js';
-import type { Producer, Transaction, Transport } from '../../../src/transport/types.js';
+import type { Transaction, Transport } from '../../../src/transport/types.js';
+import { withProducers } from '../../transport/decorate.js';
 
 const [brokerUrl, appId, input, output, dataDir, guarantee, delay, hangAfter] = process.argv.slice(2) as [
   string,
@@ -64,23 +65,7 @@ function hanging(inner: Transport): Transport {
       abort: () => transaction.abort(),
     };
   };
-  return {
-    url: inner.url,
-    connect: () => inner.connect(),
-    admin: () => inner.admin(),
-    consumer: (options) => inner.consumer(options),
-    readPartition: (topic, partition, options) => inner.readPartition(topic, partition, options),
-    close: () => inner.close(),
-    producer(options): Producer {
-      const producer = inner.producer(options);
-      return {
-        send: (topic, records) => producer.send(topic, records),
-        sendBatch: (batches, sendOptions) => producer.sendBatch(batches, sendOptions),
-        transaction: async () => wrapTransaction(await producer.transaction()),
-        close: () => producer.close(),
-      };
-    },
-  };
+  return withProducers(inner, (producer) => ({ transaction: async () => wrapTransaction(await producer.transaction()) }));
 }
 
 const transport = await openTransport(brokerUrl, { clientId: appId, logger });
