@@ -15,7 +15,8 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Codec } from '../serde/codec.js';
-import type { RecordHeaders } from '../transport/types.js';
+import type { WireCodec } from '../serde/wire.js';
+import type { ConsumerRecord, RangeDecoder, RecordHeaders } from '../transport/types.js';
 import type { Clock } from './clock.js';
 import type { EventContext } from './hooks.js';
 import { isChannelMessage, type Input, type InputItem } from './input.js';
@@ -307,9 +308,9 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
     const codecs = input.codecs!;
     let value: unknown;
     try {
-      value = item.value === null ? null : codecs.value.decode(item.value);
+      value = decodeValue(codecs.value, item);
       if (this.#needsKey) {
-        const key = item.key === null ? null : codecs.key.decode(item.key);
+        const key = decodeKey(codecs.key, item);
         if (isThenable(key)) {
           return Promise.resolve(key).then(
             (k) => {
@@ -367,6 +368,23 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
     this.core.input.ackItem(item);
     return SKIP;
   }
+}
+
+/**
+ * Decodes a record's value: where it lies when the transport can (`readValue`) and the codec
+ * decodes ranges (no Buffer view per record), else from the record's bytes.
+ */
+function decodeValue(codec: WireCodec<unknown>, record: ConsumerRecord): unknown {
+  if (codec.decodeRange !== undefined && record.readValue !== undefined) return record.readValue(codec as RangeDecoder<unknown>);
+  const bytes = record.value;
+  return bytes === null ? null : codec.decode(bytes);
+}
+
+/** Decodes a record's key, as `decodeValue` does its value. */
+function decodeKey(codec: WireCodec<unknown>, record: ConsumerRecord): unknown {
+  if (codec.decodeRange !== undefined && record.readKey !== undefined) return record.readKey(codec as RangeDecoder<unknown>);
+  const bytes = record.key;
+  return bytes === null ? null : codec.decode(bytes);
 }
 
 /** A sync or async transform of a value that keeps its type (`app.stream(source, { processors })`). */

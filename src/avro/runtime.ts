@@ -18,6 +18,30 @@ export function decodeValue<T>(type: avro.Type, buffer: Buffer): T {
   }
 }
 
+/** What `readRange` returns when avsc did not read exactly the range. */
+export const NOT_IN_RANGE: unique symbol = Symbol('not in range');
+
+/**
+ * Decodes the value in `bytes[start, end)` where it lies (no Buffer view of it), or returns
+ * NOT_IN_RANGE when avsc failed or did not end exactly at `end` (a truncated or corrupt record,
+ * read into the bytes after it): the caller then decodes a view, which words the problem exactly.
+ */
+export function readRange(type: avro.Type, bytes: Buffer, start: number, end: number): unknown {
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = type.decode(bytes, start);
+  } catch {
+    return NOT_IN_RANGE;
+  }
+  return decoded.offset === end ? decoded.value : NOT_IN_RANGE;
+}
+
+/** `decodeValue` of `bytes[start, end)`, without a view of them when the bytes are sound. */
+export function decodeValueRange<T>(type: avro.Type, bytes: Buffer, start: number, end: number): T {
+  const value = readRange(type, bytes, start, end);
+  return value !== NOT_IN_RANGE ? (value as T) : decodeValue<T>(type, bytes.subarray(start, end));
+}
+
 function decodeReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   if (message === 'potential precision loss') {

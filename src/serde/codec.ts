@@ -24,6 +24,13 @@ export interface Codec<T> {
   encode(value: T): Buffer;
   /** Throws on bytes that are not a valid encoding (truncated, trailing data, bad tag). */
   decode(buffer: Buffer): T;
+  /**
+   * Optional: decodes the bytes `bytes[start, end)` where they lie, with the same result and
+   * errors as `decode(bytes.subarray(start, end))`. Transports that keep records in larger
+   * buffers (the embedded broker's log) use it to skip making a view per record, which costs
+   * more than decoding a small record's fields.
+   */
+  decodeRange?(bytes: Buffer, start: number, end: number): T;
   /** Present when the bytes are Avro, so the registry layer can frame and resolve them. */
   readonly avro?: AvroCodecInfo;
 }

@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import type { ModelClass } from '../avro/model.js';
+import { decodeValueRange, NOT_IN_RANGE, readRange } from '../avro/runtime.js';
 import { encodeAvro } from './avro-encode.js';
 import type { AvroSchemaJSON, Codec } from './codec.js';
 
@@ -13,6 +14,7 @@ export const string: Codec<string> = Object.freeze({
   name: 'string',
   encode: (value: string) => Buffer.from(value, 'utf8'),
   decode: (buffer: Buffer) => buffer.toString('utf8'),
+  decodeRange: (bytes: Buffer, start: number, end: number) => bytes.toString('utf8', start, end),
 });
 
 /** Raw bytes, passed through untouched. */
@@ -28,6 +30,7 @@ export function json<T>(): Codec<T> {
     name: 'json',
     encode: (value: T) => Buffer.from(JSON.stringify(value), 'utf8'),
     decode: (buffer: Buffer) => JSON.parse(buffer.toString('utf8')) as T,
+    decodeRange: (bytes: Buffer, start: number, end: number) => JSON.parse(bytes.toString('utf8', start, end)) as T,
   });
 }
 
@@ -38,6 +41,10 @@ export function avroSchema<T>(schema: AvroSchemaJSON, name = typeof schema === '
     name,
     encode: (value: T) => encodeAvro(type, value),
     decode: (buffer: Buffer) => type.fromBuffer(buffer) as T,
+    decodeRange: (bytes: Buffer, start: number, end: number) => {
+      const value = readRange(type, bytes, start, end);
+      return (value !== NOT_IN_RANGE ? value : type.fromBuffer(bytes.subarray(start, end))) as T;
+    },
     avro: Object.freeze({ schema, type }),
   });
 }
@@ -49,6 +56,7 @@ export function model<TModel>(modelClass: ModelClass<TModel>): Codec<TModel> {
     name: modelClass.fullName,
     encode: (value: TModel) => encodeAvro(type, value),
     decode: (buffer: Buffer) => modelClass.decode(buffer),
+    decodeRange: (bytes: Buffer, start: number, end: number) => decodeValueRange<TModel>(type, bytes, start, end),
     avro: Object.freeze({ schema: modelClass.schema, type }),
   });
 }

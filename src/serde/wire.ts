@@ -21,6 +21,8 @@ export interface WireCodec<T> {
    * the reason and, when known, the writer schema id in a `schemaId` property.
    */
   decode(buffer: Buffer): T | Promise<T>;
+  /** Optional: `decode` of `bytes[start, end)` without a view of them (see `Codec.decodeRange`). */
+  decodeRange?(bytes: Buffer, start: number, end: number): T | Promise<T>;
 }
 
 /** No registry: the codec's own bytes, both ways. */

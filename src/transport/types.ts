@@ -55,6 +55,18 @@ export interface ConsumerRecord {
   readonly value: Buffer | null;
   readonly headers: RecordHeaders;
   readonly timestamp: number;
+  /**
+   * Optional, for records whose bytes lie in a larger buffer (the embedded broker's log): decodes
+   * the key or value where it lies, with `decoder.decodeRange`, instead of making a Buffer view of
+   * it (null for a null key or value).
+   */
+  readKey?<T>(decoder: RangeDecoder<T>): T | null;
+  readValue?<T>(decoder: RangeDecoder<T>): T | null;
+}
+
+/** Decodes the bytes `bytes[start, end)` where they lie (a codec with `decodeRange`). */
+export interface RangeDecoder<T> {
+  decodeRange(bytes: Buffer, start: number, end: number): T;
 }
 
 /** Consecutive records of ONE partition, in offset order (gaps allowed: compaction, markers). */

@@ -223,8 +223,17 @@ describe('memory transport', () => {
     ]);
     expect(received[0]!.headers.h?.toString()).toBe('x');
     expect(received[0]!.timestamp).toBe(7);
+    // decoded where they lie: the same bytes as the views, null for null
+    const asText = { decodeRange: (bytes: Buffer, start: number, end: number) => bytes.toString('latin1', start, end) };
+    expect(received.map((r) => [r.readKey!(asText), r.readValue!(asText)])).toEqual([
+      ['k0', 'v0'],
+      [null, 'v1'],
+      ['k2', null],
+    ]);
     // read twice: the same view, not a new one per access
     expect(received[0]!.value).toBe(received[0]!.value);
+    // once a view was made, in-place decoding reads it
+    expect(received[0]!.readValue!(asText)).toBe('v0');
     // what JSON and loggers see: every field
     expect(JSON.parse(JSON.stringify(received[1]))).toMatchObject({ topic: 'lazy', partition: 0, offset: '1', key: null });
   });

@@ -197,6 +197,33 @@ describe('error policy', () => {
     expect(dlq[0]!.value).toEqual(Buffer.from([0xff, 0xff, 0xff]));
     expect(app.runtime.agents[0]!.failures).toBe(1);
   });
+
+  it('a truncated record right before a sound one in the log is dead-lettered, and the sound one read', async () => {
+    // the embedded broker decodes values where they lie in its log: avsc could read a truncated
+    // record on into the next one's bytes; that must still fail as the truncated record
+    const { app, broker, url } = track(testApp());
+    const topic = app.topic(pages);
+    const users: string[] = [];
+    app.agent(topic, async function readPages(stream) {
+      for await (const page of stream) users.push(page.user);
+    });
+    await app.start();
+    const good = pages.value.encode({ user: 'ada', path: '/a', ms: 1 });
+    const truncated = pages.value.encode({ user: 'bob', path: '/b', ms: 2 }).subarray(0, 5);
+    const raw = new MemoryTransport(url).producer();
+    await raw.send('pages', [
+      { key: Buffer.from('same'), value: truncated },
+      { key: Buffer.from('same'), value: good },
+    ]);
+    await until(() => users.length === 1, 'the sound page');
+    expect(users).toEqual(['ada']);
+    await app.internals.flush();
+    const dlq = records(broker, 'test-readPages-dlq');
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]!.headers['mephisto-error-type']!.toString()).toBe('ValueDecodeError');
+    expect(dlq[0]!.headers['mephisto-error']!.toString()).toContain('truncated');
+    expect(dlq[0]!.value).toEqual(truncated);
+  });
 });
 
 describe('concurrency', () => {

@@ -9,6 +9,7 @@ import { partitionForKey } from '../partitioner.js';
 import type {
   ConsumerRecord,
   ProducerRecord,
+  RangeDecoder,
   RecordHeaders,
   RecordMetadata,
   TopicDescription,
@@ -107,6 +108,15 @@ class ByteColumn {
     const start = position % CHUNK_SLOT;
     return this.#chunks[(position - start) / CHUNK_SLOT]!.subarray(start, start + length);
   }
+
+  /** Decodes the record's bytes where they lie in their chunk (null: a null record). */
+  decode<T>(record: number, decoder: RangeDecoder<T>): T | null {
+    const length = this.#lengths.at(record);
+    if (length < 0) return null;
+    const position = this.#positions.at(record);
+    const start = position % CHUNK_SLOT;
+    return decoder.decodeRange(this.#chunks[(position - start) / CHUNK_SLOT]!, start, start + length);
+  }
 }
 
 /**
@@ -185,6 +195,16 @@ export class PartitionLog {
     return this.#values.get(offset);
   }
 
+  /** @internal Decodes the key bytes of the record at `offset` where they lie. */
+  decodeKeyAt<T>(offset: number, decoder: RangeDecoder<T>): T | null {
+    return this.#keys.decode(offset, decoder);
+  }
+
+  /** @internal Decodes the value bytes of the record at `offset` where they lie. */
+  decodeValueAt<T>(offset: number, decoder: RangeDecoder<T>): T | null {
+    return this.#values.decode(offset, decoder);
+  }
+
   /** Every record of the log (for inspection: the test driver, tests). */
   get records(): readonly ConsumerRecord[] {
     return this.read(0, this.end);
@@ -196,7 +216,8 @@ const UNREAD: unique symbol = Symbol('unread');
 
 /**
  * A record handed to a consumer, its bytes read from the log on first access. Views of the log
- * (Buffer objects) are the costliest part of a record; most consumers need one of the two.
+ * (Buffer objects) are the costliest part of a record; most consumers need one of the two, and
+ * the runtime's decoders need neither (`readKey`, `readValue` decode the bytes where they lie).
  */
 class LogRecord implements ConsumerRecord {
   readonly topic: string;
@@ -227,6 +248,18 @@ class LogRecord implements ConsumerRecord {
   get value(): Buffer | null {
     const value = this.#value;
     return value === UNREAD ? (this.#value = this.log.valueAt(this.offsetNumber)) : value;
+  }
+
+  readKey<T>(decoder: RangeDecoder<T>): T | null {
+    const key = this.#key;
+    if (key === UNREAD) return this.log.decodeKeyAt(this.offsetNumber, decoder);
+    return key === null ? null : decoder.decodeRange(key, 0, key.length);
+  }
+
+  readValue<T>(decoder: RangeDecoder<T>): T | null {
+    const value = this.#value;
+    if (value === UNREAD) return this.log.decodeValueAt(this.offsetNumber, decoder);
+    return value === null ? null : decoder.decodeRange(value, 0, value.length);
   }
 
   /** A plain object with every field (what `JSON.stringify`, spreads and test matchers see). */
