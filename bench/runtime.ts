@@ -5,7 +5,9 @@
  *    consumer hands batches to the agent, the stream decodes each Click, drops bots, maps the rest
  *    to a PageViews, and the agent yields it to the `page-views` topic (encode, batched send); and
  *    the same agent consuming in batches (`take(1000, { within: 0 })`).
- *    Compared with a raw avsc loop doing the same decode/filter/construct/encode over the same bytes.
+ *    Compared with a raw avsc loop doing the same decode/filter/construct/encode over the same bytes,
+ *    with the same work done by no framework (the floors), and with that work plus the embedded
+ *    broker's own part (the ceiling for any runtime on `memory://`).
  * 2. Framework overhead: an identity agent on raw bytes (no decoding) vs a bare loop handing on
  *    the same bytes; the difference per event is the framework's own cost.
  *
@@ -25,7 +27,7 @@ import { App } from '../src/app/index.js';
 import { silentLogger } from '../src/logging.js';
 import { codecs, defineTopic } from '../src/serde/index.js';
 import { MemoryBroker } from '../src/transport/memory/index.js';
-import type { ProducerRecord } from '../src/transport/types.js';
+import type { ProducerRecord, RangeDecoder } from '../src/transport/types.js';
 import { Click } from '../generated/com/acme/clicks/Click.js';
 import { PageViews } from '../generated/com/acme/analytics/PageViews.js';
 import { clicks, pageViews } from '../generated/topics.js';
@@ -94,10 +96,13 @@ function rawAvroLoop(values: Packed): number {
   return sent;
 }
 
+/** The Click codec the runtime decodes with (in place: `decodeRange`). */
+const clickCodec = codecs.model(Click);
+
 /**
- * The ceiling for any runtime: the agent's work with no framework. A view of each record's bytes
- * (what a consumer gets), the generated class's decode, the filter and map, and the runtime's own
- * slab encoder; nothing queued, tracked, committed or appended to a log.
+ * The ceiling for any runtime: the agent's work with no framework. The runtime's decoding of each
+ * record where it lies, the filter and map, and the runtime's own slab encoder; nothing queued,
+ * tracked, committed or appended to a log.
  */
 function floorLoop(values: Packed): number {
   const { bytes, ends } = values;
@@ -105,7 +110,7 @@ function floorLoop(values: Packed): number {
   let sent = 0;
   for (let i = 0, start = 0; i < ends.length; i++) {
     const end = ends[i]!;
-    const click = Click.decode(bytes.subarray(start, end));
+    const click = clickCodec.decodeRange!(bytes, start, end);
     start = end;
     if (click.device === 'BOT') continue;
     out.push(encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })));
@@ -130,7 +135,7 @@ async function floorGenerator(values: Packed): Promise<number> {
       next: (): Promise<IteratorResult<PageViews>> => {
         while (i < ends.length) {
           const end = ends[i++]!;
-          const click = Click.decode(bytes.subarray(start, end));
+          const click = clickCodec.decodeRange!(bytes, start, end);
           start = end;
           if (click.device !== 'BOT') return Promise.resolve({ value: new PageViews({ url: click.url, views: 1 }), done: false });
         }
@@ -150,6 +155,30 @@ async function floorGenerator(values: Packed): Promise<number> {
     out.push(encodeAvro(PageViews.type, step.value));
     sent++;
     if (out.length === 10_000) out.length = 0;
+  }
+  return sent;
+}
+
+/**
+ * The ceiling for any runtime on `memory://`: the agent's work plus the embedded broker's own
+ * part, and nothing else. Batches of records read from each partition's log (as its consumer
+ * reads them), values decoded where they lie, filtered, mapped, encoded, and the results
+ * appended to the output topic's log in batches (as its producer appends them); no queue, no
+ * offsets tracked or committed, no stream, no agent.
+ */
+function brokerCeilingLoop(broker: MemoryBroker, sourceTopic: string, outputTopic: string): number {
+  let sent = 0;
+  for (const log of broker.topic(sourceTopic, 'bench').logs) {
+    for (let from = 0; from < log.end; from += 1000) {
+      const out: ProducerRecord[] = [];
+      for (const record of log.readForConsumer(from, from + 1000)) {
+        const click = record.readValue!(clickCodec as RangeDecoder<Click>)!;
+        if (click.device === 'BOT') continue;
+        out.push({ key: null, value: encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })) });
+      }
+      broker.append(outputTopic, out);
+      sent += out.length;
+    }
   }
   return sent;
 }
@@ -175,15 +204,8 @@ interface Timing {
   readonly cpuSeconds: number;
 }
 
-/** Loads the source topic straight into a fresh broker, then times the app from start to drained. */
-async function timeApp(
-  build: (app: App) => { expected: number; outputTopic: string },
-  sourceTopic: string,
-  partitions: number,
-  keys: Packed,
-  values: Packed,
-): Promise<Timing> {
-  const url = `memory://bench-${randomUUID()}`;
+/** A fresh embedded broker (named by `url`) with the clicks in the source topic. */
+function loadedBroker(url: string, sourceTopic: string, partitions: number, keys: Packed, values: Packed): MemoryBroker {
   const broker = MemoryBroker.forUrl(url);
   broker.createTopic({ topic: sourceTopic, partitions });
   const count = values.ends.length;
@@ -194,6 +216,33 @@ async function timeApp(
     }
     broker.append(sourceTopic, records);
   }
+  return broker;
+}
+
+/** Times the broker ceiling loop on a freshly loaded broker. */
+async function timeBrokerCeiling(keys: Packed, values: Packed, expected: number): Promise<Timing> {
+  const url = `memory://bench-${randomUUID()}`;
+  const broker = loadedBroker(url, clicks.name, clicks.partitions ?? 4, keys, values);
+  broker.createTopic({ topic: pageViews.name, partitions: pageViews.partitions ?? 4 });
+  const timing = await timeLoop(() => {
+    const sent = brokerCeilingLoop(broker, clicks.name, pageViews.name);
+    if (sent !== expected) throw new Error(`the broker ceiling loop sent ${sent} views, expected ${expected}`);
+    return sent;
+  });
+  MemoryBroker.drop(url);
+  return timing;
+}
+
+/** Loads the source topic straight into a fresh broker, then times the app from start to drained. */
+async function timeApp(
+  build: (app: App) => { expected: number; outputTopic: string },
+  sourceTopic: string,
+  partitions: number,
+  keys: Packed,
+  values: Packed,
+): Promise<Timing> {
+  const url = `memory://bench-${randomUUID()}`;
+  const broker = loadedBroker(url, sourceTopic, partitions, keys, values);
   const app = new App('bench', { broker: url, logger: silentLogger, commitInterval: 1000, env: {} });
   const { expected, outputTopic } = build(app);
   const outputCount = () => {
@@ -271,11 +320,12 @@ async function main(): Promise<void> {
     return { expected: EVENTS, outputTopic: 'raw-out' };
   };
 
-  const runs = { raw: [] as Timing[], floor: [] as Timing[], floorGenerator: [] as Timing[], bare: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
+  const runs = { raw: [] as Timing[], floor: [] as Timing[], floorGenerator: [] as Timing[], brokerCeiling: [] as Timing[], bare: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
   for (let run = 0; run < RUNS; run++) {
     runs.raw.push(await timeLoop(() => rawAvroLoop(values)));
     runs.floor.push(await timeLoop(() => floorLoop(values)));
     runs.floorGenerator.push(await timeLoop(() => floorGenerator(values)));
+    runs.brokerCeiling.push(await timeBrokerCeiling(keys, values, nonBots));
     runs.bare.push(await timeLoop(() => bareLoop(values)));
     runs.stateless.push(await timeApp(statelessAgent, clicks.name, clicks.partitions ?? 4, keys, values));
     runs.batched.push(await timeApp(batchedAgent, clicks.name, clicks.partitions ?? 4, keys, values));
@@ -286,6 +336,7 @@ async function main(): Promise<void> {
   const bare = best(runs.bare);
   const floor = best(runs.floor);
   const floorGen = best(runs.floorGenerator);
+  const brokerCeiling = best(runs.brokerCeiling);
   const stateless = best(runs.stateless);
   const batched = best(runs.batched);
   const identity = best(runs.identity);
@@ -297,7 +348,8 @@ async function main(): Promise<void> {
   const STATELESS = 'stateless agent, per-event for await + yield (Avro Click -> filter -> map -> PageViews topic)';
   const BATCHED = 'stateless agent, batched (take(1000, { within: 0 }) + topic.send)';
   const RAW = 'raw avsc loop: decode Click, drop bots, new PageViews, toBuffer';
-  const FLOOR = 'floor: the agent work with no framework (view, decode, filter, map, slab encode)';
+  const FLOOR = 'floor: the agent work with no framework (decode in place, filter, map, slab encode)';
+  const CEILING = 'ceiling on memory://: the agent work plus the embedded broker (batched log reads and appends), no runtime';
   const FLOOR_GEN = 'floor: the same work behind for await + yield (async generator protocol, no framework)';
   const IDENTITY = 'identity agent on raw bytes (for await + yield, no decoding)';
   const BARE = 'bare loop handing on the same bytes';
@@ -315,9 +367,12 @@ async function main(): Promise<void> {
     row('runtime', BATCHED, 'ratioToRawAvsc', ratio(batched, raw), 'x'),
     row('runtime', BATCHED, 'cpuRatioToRawAvsc', cpuRatio(batched, raw), 'x'),
     row('runtime', BATCHED, 'ratioToFloor', ratio(batched, floor), 'x'),
+    row('runtime', BATCHED, 'ratioToBrokerCeiling', ratio(batched, brokerCeiling), 'x'),
     ...rates(RAW, raw),
     ...rates(FLOOR, floor),
     ...rates(FLOOR_GEN, floorGen),
+    ...rates(CEILING, brokerCeiling),
+    row('runtime', CEILING, 'ratioToRawAvsc', ratio(brokerCeiling, raw), 'x'),
     ...rates(IDENTITY, identity),
     row('runtime', BARE, 'eventsPerSec', perSec(bare), 'events/s'),
     row('runtime', 'framework overhead per event (identity agent minus bare loop, wall)', 'nsPerEvent', Number((((identity.seconds - bare.seconds) / EVENTS) * 1e9).toFixed(1)), 'ns'),
