@@ -13,10 +13,12 @@
  *
  * The counts live in plain Maps here; a table (src/tables) is the durable way to keep them.
  *
- * By default it runs on the embedded broker without a registry. The environment points it
- * elsewhere (the Kafka suite runs it so, test/kafka/demo.test.ts):
+ * By default it runs on the embedded broker and the embedded schema registry: the four value
+ * schemas are registered (TopicNameStrategy subjects) and every value goes in the Confluent wire
+ * format, as on Kafka. The environment points it elsewhere (the Kafka suite runs it so,
+ * test/kafka/demo.test.ts):
  *  - MEPHISTO_BROKER: e.g. `kafka://127.0.0.1:9092`; MEPHISTO_REGISTRY: a Confluent-compatible
- *    registry URL (values then go in the Confluent wire format);
+ *    registry URL (on Kafka without it, values are plain Avro);
  *  - DEMO_APP_ID (default `clickstream`): the app id, hence its consumer group and internal topics;
  *  - DEMO_TOPIC_PREFIX (default none): prefixes the four topic names, for a run of its own on a
  *    shared broker.
@@ -31,7 +33,11 @@ const topicPrefix = process.env.DEMO_TOPIC_PREFIX ?? '';
 const named = <TKey, TValue>(binding: TopicBinding<TKey, TValue>): TopicBinding<TKey, TValue> =>
   topicPrefix === '' ? binding : defineTopic({ ...binding, name: `${topicPrefix}${binding.name}` });
 
-export const app = new App(process.env.DEMO_APP_ID || 'clickstream', { broker: process.env.MEPHISTO_BROKER || 'memory://clickstream-demo', topicPartitions: 4 });
+const broker = process.env.MEPHISTO_BROKER || 'memory://clickstream-demo';
+/** The registry the demo's schemas go to: the environment's, else the embedded one on `memory://`. */
+export const registryUrl = process.env.MEPHISTO_REGISTRY || (broker.startsWith('memory://') ? 'memory://clickstream-demo' : undefined);
+
+export const app = new App(process.env.DEMO_APP_ID || 'clickstream', { broker, registry: registryUrl, topicPartitions: 4 });
 
 export const clicks = app.topic(named(topics.clicks));
 export const orders = app.topic(named(topics.orders));

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the clickstream demo on the embedded broker. Produces deterministic clicks and
+ * `npm start`: the clickstream demo on the embedded broker and schema registry. Produces deterministic clicks and
  * orders, runs the agents of ./app.ts over them (filter, groupBy through a repartition topic,
  * enrichment), prints a summary and exits 0. No Kafka, no Java, no network.
  *
@@ -10,7 +10,8 @@
  *
  * The same on Kafka: MEPHISTO_BROKER=kafka://host:port MEPHISTO_REGISTRY=URL (see ./app.ts).
  */
-import { app, clicks, orders, orderSummaries, pageViewsTopic, stats } from './app.js';
+import { openRegistry } from '../../src/registry/index.js';
+import { app, clicks, orders, orderSummaries, pageViewsTopic, registryUrl, stats } from './app.js';
 import { demoTraffic, generateTraffic } from './producer.js';
 
 const CLICKS = Number(process.env.DEMO_CLICKS ?? 200_000);
@@ -70,7 +71,8 @@ async function main(): Promise<number> {
   const summaries = stats.summariesSent;
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
   const broker = process.env.MEPHISTO_BROKER || 'memory://';
-  const on = broker.startsWith('memory://') ? 'embedded broker' : `${broker}${process.env.MEPHISTO_REGISTRY ? ', schema registry' : ''}`;
+  const embedded = broker.startsWith('memory://');
+  const on = `${embedded ? 'embedded broker' : broker}${registryUrl === undefined ? '' : registryUrl.startsWith('memory://') ? ' and schema registry' : ', schema registry'}`;
   console.log(`\nmephisto clickstream demo (${on}, generated Avro models)\n`);
   line('events produced and processed', `${total.toLocaleString('en-US')} (${traffic.clicks.length.toLocaleString('en-US')} clicks, ${traffic.orders.length.toLocaleString('en-US')} orders)`);
   line('elapsed', `${seconds.toFixed(2)} s, from the first send to the last commit`);
@@ -81,6 +83,12 @@ async function main(): Promise<number> {
   line('CPU time in that window', `${cpuSeconds.toFixed(2)} s, all threads (${Math.round((100 * cpuSeconds) / seconds)}% of the elapsed time)`);
   line('bot clicks filtered out', stats.botClicks.toLocaleString('en-US'));
   line('page-view updates sent', `${stats.viewsCounted.toLocaleString('en-US')} to ${pageViewsTopic.name} (via the by-url repartition topic)`);
+  if (registryUrl !== undefined) {
+    const registry = openRegistry(registryUrl);
+    const subjects = (await registry.listSubjects()).filter((subject) => [clicks, orders, pageViewsTopic, orderSummaries].some((t) => subject === `${t.name}-value`));
+    line('value schemas in the registry', `${subjects.length} (${subjects.sort().join(', ')}); values in the Confluent wire format`);
+    if (registryUrl.startsWith('http')) await registry.close();
+  }
   line('order summaries sent', `${summaries.toLocaleString('en-US')} to ${orderSummaries.name} (cancelled orders skipped)`);
   console.log('\n  Top 5 pages by views');
   for (const [i, [url, views]] of topPages.entries()) console.log(`   ${i + 1}. ${url.padEnd(44)} ${views.toLocaleString('en-US').padStart(8)} views`);

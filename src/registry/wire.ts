@@ -1,5 +1,6 @@
 import type { Resolver, Type } from 'avsc';
 import { ConfigError, isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
+import { NOT_IN_RANGE, readRange } from '../avro/runtime.js';
 import { encodeAvro } from '../serde/avro-encode.js';
 import type { Codec } from '../serde/codec.js';
 import type { WireCodec, WireFormat } from '../serde/wire.js';
@@ -191,6 +192,19 @@ class RegistryWireCodec<T> implements WireCodec<T> {
     } catch (error) {
       throw this.withPart(error);
     }
+  }
+
+  /**
+   * `decode` of `bytes[start, end)` where they lie: in place when the header names the reader's own
+   * schema and the body reads to exactly `end`; anything else (another writer schema, a bad
+   * header or body) decodes a view, for the same result and the same errors as `decode`.
+   */
+  decodeRange(bytes: Buffer, start: number, end: number): T | Promise<T> {
+    if (end - start > HEADER_LENGTH && bytes[start] === MAGIC_BYTE && bytes.readUInt32BE(start + 1) === this.schemaId) {
+      const value = readRange(this.readerType, bytes, start + HEADER_LENGTH, end);
+      if (value !== NOT_IN_RANGE) return value as T;
+    }
+    return this.decode(bytes.subarray(start, end));
   }
 
   /** Says which part of the record failed, for the runtime's Key/ValueDecodeError. */

@@ -219,6 +219,47 @@ describe('schema evolution into the current model', () => {
   });
 });
 
+describe('decoding in place (decodeRange: records inside a larger buffer, as the embedded broker keeps them)', () => {
+  async function errorOf(fn: () => unknown): Promise<WireDecodeError> {
+    try {
+      await fn();
+    } catch (error) {
+      return error as WireDecodeError;
+    }
+    throw new Error('expected the decode to fail');
+  }
+
+  it("the reader's own id, another writer's id, and bad records: what decode gives their views", async () => {
+    const memory = new MemoryRegistry();
+    await memory.setCompatibility('NONE');
+    const writer = await registryWireFormat(memory).prepare('clicks', 'value', avro(clickV1));
+    const reader = await registryWireFormat(memory).prepare('clicks', 'value', avro<Click>(click([...clickV1.fields, { name: 'page', type: 'string', default: '/' }])));
+    const own = reader.encode({ user: 'ada', count: 1, page: '/x' });
+    const older = writer.encode({ user: 'bob', count: 2 });
+    const truncated = reader.encode({ user: 'cy', count: 3, page: '/y' }).subarray(0, 9);
+    const parts = [own, older, truncated, own];
+    const bytes = Buffer.concat(parts);
+    const ranges: [number, number][] = [];
+    let end = 0;
+    for (const part of parts) ranges.push([end, (end += part.length)]);
+
+    expect(reader.decodeRange!(bytes, ...ranges[0]!)).toEqual({ user: 'ada', count: 1, page: '/x' });
+    // another writer schema: resolved, through the registry, as decode does
+    expect(await reader.decodeRange!(bytes, ...ranges[1]!)).toEqual({ user: 'bob', count: 2, page: '/' });
+    // the truncated body would read on into the next record: it fails as its view fails
+    const inPlace = await errorOf(() => reader.decodeRange!(bytes, ...ranges[2]!));
+    const view = await errorOf(() => reader.decode(truncated));
+    expect(isWireDecodeError(inPlace)).toBe(true);
+    expect(inPlace.message).toBe(view.message);
+    expect(inPlace.reason).toMatch(/truncated/);
+    expect(reader.decodeRange!(bytes, ...ranges[3]!)).toEqual({ user: 'ada', count: 1, page: '/x' });
+    // a wrong magic byte and a short header: the same errors as decode
+    const bad = Buffer.from([9, 1, 0, 0, 0, 1, 2, 0, 0]);
+    expect((await errorOf(() => reader.decodeRange!(bad, 1, 7))).message).toBe((await errorOf(() => reader.decode(bad.subarray(1, 7)))).message);
+    expect((await errorOf(() => reader.decodeRange!(bad, 0, 3))).reason).toMatch(/truncated header: 3 byte/);
+  });
+});
+
 describe('decode errors carry a reason and the schema id', () => {
   async function setup() {
     const registry = new MemoryRegistry();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('the clickstream demo (npm start)', () => {
-  it('runs on the embedded broker and prints a summary, exiting 0', () => {
+  it('runs on the embedded broker and schema registry and prints a summary, exiting 0', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/clickstream/main.ts'], {
       cwd: root,
       env: { ...process.env, DEMO_CLICKS: '5000', MEPHISTO_LOG_LEVEL: 'warn' },
@@ -13,6 +13,9 @@ describe('the clickstream demo (npm start)', () => {
       timeout: 60_000,
     });
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('mephisto clickstream demo (embedded broker and schema registry, generated Avro models)');
+    // every value went through the embedded registry: its schemas were registered under TopicNameStrategy subjects
+    expect(run.stdout).toMatch(/value schemas in the registry\s+4 \(clicks-value, order-summaries-value, orders-value, page-views-value\); values in the Confluent wire format/);
     expect(run.stdout).toMatch(/events produced and processed\s+5,\d{3} \(5,000 clicks, \d+ orders\)/);
     expect(run.stdout).toContain('Top 5 pages by views');
     expect(run.stdout).toMatch(/1\. https:\/\/shop\.example\/\s+[\d,]+ views/);
