@@ -9,7 +9,9 @@
  *    with the same work done by no framework (the floors), and with that work plus the embedded
  *    broker's own part (the ceiling for any runtime on `memory://`).
  * 2. Framework overhead: an identity agent on raw bytes (no decoding) vs a bare loop handing on
- *    the same bytes; the difference per event is the framework's own cost.
+ *    the same bytes; the difference per event is the framework's cost, split into the async
+ *    generator protocol (the bare loop behind `for await` + `yield`) and the rest (the runtime
+ *    and the embedded broker).
  *
  * The input is encoded once and held outside the JavaScript heap (two packed buffers and their
  * end offsets), as the broker holds it: a million Buffer objects kept by the harness would make
@@ -183,6 +185,41 @@ function brokerCeilingLoop(broker: MemoryBroker, sourceTopic: string, outputTopi
   return sent;
 }
 
+/**
+ * The bare loop's work behind the async generator protocol, as the identity agent runs it: the
+ * cost of `for await` + `yield` per event with no framework, to tell it from the runtime's own.
+ */
+async function bareGenerator(values: Packed): Promise<number> {
+  const { bytes, ends } = values;
+  let i = 0;
+  let start = 0;
+  const source: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => ({
+      next: (): Promise<IteratorResult<Buffer>> => {
+        if (i === ends.length) return Promise.resolve({ value: undefined, done: true });
+        const end = ends[i++]!;
+        const view = bytes.subarray(start, end);
+        start = end;
+        return Promise.resolve({ value: view, done: false });
+      },
+    }),
+  };
+  async function* handler(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const view of stream) yield view;
+  }
+  const out: Buffer[] = [];
+  let n = 0;
+  const generator = handler(source);
+  for (;;) {
+    const step = await generator.next();
+    if (step.done) break;
+    out.push(step.value);
+    n++;
+    if (out.length === 10_000) out.length = 0;
+  }
+  return n;
+}
+
 /** Hands each record's bytes on (a view of them, as any consumer gets), nothing else. */
 function bareLoop(values: Packed): number {
   const { bytes, ends } = values;
@@ -320,13 +357,14 @@ async function main(): Promise<void> {
     return { expected: EVENTS, outputTopic: 'raw-out' };
   };
 
-  const runs = { raw: [] as Timing[], floor: [] as Timing[], floorGenerator: [] as Timing[], brokerCeiling: [] as Timing[], bare: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
+  const runs = { raw: [] as Timing[], floor: [] as Timing[], floorGenerator: [] as Timing[], brokerCeiling: [] as Timing[], bare: [] as Timing[], bareGenerator: [] as Timing[], stateless: [] as Timing[], batched: [] as Timing[], identity: [] as Timing[] };
   for (let run = 0; run < RUNS; run++) {
     runs.raw.push(await timeLoop(() => rawAvroLoop(values)));
     runs.floor.push(await timeLoop(() => floorLoop(values)));
     runs.floorGenerator.push(await timeLoop(() => floorGenerator(values)));
     runs.brokerCeiling.push(await timeBrokerCeiling(keys, values, nonBots));
     runs.bare.push(await timeLoop(() => bareLoop(values)));
+    runs.bareGenerator.push(await timeLoop(() => bareGenerator(values)));
     runs.stateless.push(await timeApp(statelessAgent, clicks.name, clicks.partitions ?? 4, keys, values));
     runs.batched.push(await timeApp(batchedAgent, clicks.name, clicks.partitions ?? 4, keys, values));
     runs.identity.push(await timeApp(identityAgent, 'raw-in', 4, keys, values));
@@ -334,6 +372,7 @@ async function main(): Promise<void> {
   }
   const raw = best(runs.raw);
   const bare = best(runs.bare);
+  const bareGen = best(runs.bareGenerator);
   const floor = best(runs.floor);
   const floorGen = best(runs.floorGenerator);
   const brokerCeiling = best(runs.brokerCeiling);
@@ -353,6 +392,7 @@ async function main(): Promise<void> {
   const FLOOR_GEN = 'floor: the same work behind for await + yield (async generator protocol, no framework)';
   const IDENTITY = 'identity agent on raw bytes (for await + yield, no decoding)';
   const BARE = 'bare loop handing on the same bytes';
+  const BARE_GEN = 'the same bytes behind for await + yield (async generator protocol, no framework)';
   /** Events per second of wall time and of CPU time. */
   const rates = (name: string, t: Timing): BenchRow[] => [
     row('runtime', name, 'eventsPerSec', perSec(t), 'events/s'),
@@ -375,8 +415,13 @@ async function main(): Promise<void> {
     row('runtime', CEILING, 'ratioToRawAvsc', ratio(brokerCeiling, raw), 'x'),
     ...rates(IDENTITY, identity),
     row('runtime', BARE, 'eventsPerSec', perSec(bare), 'events/s'),
+    ...rates(BARE_GEN, bareGen),
     row('runtime', 'framework overhead per event (identity agent minus bare loop, wall)', 'nsPerEvent', Number((((identity.seconds - bare.seconds) / EVENTS) * 1e9).toFixed(1)), 'ns'),
     row('runtime', 'framework overhead per event (identity agent minus bare loop, CPU)', 'nsPerEvent', Number((((identity.cpuSeconds - bare.cpuSeconds) / EVENTS) * 1e9).toFixed(1)), 'ns'),
+    // of which the async generator protocol (any for await + yield handler pays it) ...
+    row('runtime', 'async generator protocol per event (bare loop behind for await + yield minus bare loop, wall)', 'nsPerEvent', Number((((bareGen.seconds - bare.seconds) / EVENTS) * 1e9).toFixed(1)), 'ns'),
+    // ... and the rest: the runtime and the embedded broker (consumer read, queue, tracking, send path, append)
+    row('runtime', 'runtime and broker per event (identity agent minus the same bytes behind for await + yield, wall)', 'nsPerEvent', Number((((identity.seconds - bareGen.seconds) / EVENTS) * 1e9).toFixed(1)), 'ns'),
     row('runtime', 'all cases', 'events', EVENTS, 'events'),
     row('runtime', 'all cases', 'loadAverage1m', Number(loadavg()[0]!.toFixed(2)), 'load'),
   ];
