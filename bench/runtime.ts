@@ -123,42 +123,54 @@ function floorLoop(values: Packed): number {
 }
 
 /**
- * The same work behind the async generator protocol a per-event agent uses: a source whose
- * `next()` returns a resolved promise, a handler `for await`-ing it and yielding each result, a
- * driver `await`-ing the handler's `next()` and encoding what it yields. The ceiling for any
- * `for await` + `yield` handler.
+ * Values from `pull` (undefined: no more) behind the async generator protocol a per-event agent
+ * uses: a source whose `next()` returns a resolved promise, a handler `for await`-ing it and
+ * yielding each value, a driver `await`-ing the handler's `next()` and handing each to `sink`.
  */
-async function floorGenerator(values: Packed): Promise<number> {
-  const { bytes, ends } = values;
-  let i = 0;
-  let start = 0;
-  const source: AsyncIterable<PageViews> = {
+async function behindGenerator<T>(pull: () => T | undefined, sink: (value: T) => void): Promise<number> {
+  const source: AsyncIterable<T> = {
     [Symbol.asyncIterator]: () => ({
-      next: (): Promise<IteratorResult<PageViews>> => {
-        while (i < ends.length) {
-          const end = ends[i++]!;
-          const click = clickCodec.decodeRange!(bytes, start, end);
-          start = end;
-          if (click.device !== 'BOT') return Promise.resolve({ value: new PageViews({ url: click.url, views: 1 }), done: false });
-        }
-        return Promise.resolve({ value: undefined, done: true });
+      next: (): Promise<IteratorResult<T>> => {
+        const value = pull();
+        return Promise.resolve(value === undefined ? { value: undefined, done: true } : { value, done: false });
       },
     }),
   };
-  async function* handler(stream: AsyncIterable<PageViews>): AsyncGenerator<PageViews> {
-    for await (const view of stream) yield view;
+  async function* handler(stream: AsyncIterable<T>): AsyncGenerator<T> {
+    for await (const value of stream) yield value;
   }
-  const out: Buffer[] = [];
-  let sent = 0;
+  let n = 0;
   const generator = handler(source);
   for (;;) {
     const step = await generator.next();
     if (step.done) break;
-    out.push(encodeAvro(PageViews.type, step.value));
-    sent++;
-    if (out.length === 10_000) out.length = 0;
+    sink(step.value);
+    n++;
   }
-  return sent;
+  return n;
+}
+
+/** The floor's work behind the async generator protocol: the ceiling for any `for await` + `yield` handler. */
+function floorGenerator(values: Packed): Promise<number> {
+  const { bytes, ends } = values;
+  let i = 0;
+  let start = 0;
+  const out: Buffer[] = [];
+  return behindGenerator(
+    () => {
+      while (i < ends.length) {
+        const end = ends[i++]!;
+        const click = clickCodec.decodeRange!(bytes, start, end);
+        start = end;
+        if (click.device !== 'BOT') return new PageViews({ url: click.url, views: 1 });
+      }
+      return undefined;
+    },
+    (view) => {
+      out.push(encodeAvro(PageViews.type, view));
+      if (out.length === 10_000) out.length = 0;
+    },
+  );
 }
 
 /**
@@ -189,35 +201,24 @@ function brokerCeilingLoop(broker: MemoryBroker, sourceTopic: string, outputTopi
  * The bare loop's work behind the async generator protocol, as the identity agent runs it: the
  * cost of `for await` + `yield` per event with no framework, to tell it from the runtime's own.
  */
-async function bareGenerator(values: Packed): Promise<number> {
+function bareGenerator(values: Packed): Promise<number> {
   const { bytes, ends } = values;
   let i = 0;
   let start = 0;
-  const source: AsyncIterable<Buffer> = {
-    [Symbol.asyncIterator]: () => ({
-      next: (): Promise<IteratorResult<Buffer>> => {
-        if (i === ends.length) return Promise.resolve({ value: undefined, done: true });
-        const end = ends[i++]!;
-        const view = bytes.subarray(start, end);
-        start = end;
-        return Promise.resolve({ value: view, done: false });
-      },
-    }),
-  };
-  async function* handler(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const view of stream) yield view;
-  }
   const out: Buffer[] = [];
-  let n = 0;
-  const generator = handler(source);
-  for (;;) {
-    const step = await generator.next();
-    if (step.done) break;
-    out.push(step.value);
-    n++;
-    if (out.length === 10_000) out.length = 0;
-  }
-  return n;
+  return behindGenerator(
+    () => {
+      if (i === ends.length) return undefined;
+      const end = ends[i++]!;
+      const view = bytes.subarray(start, end);
+      start = end;
+      return view;
+    },
+    (view) => {
+      out.push(view);
+      if (out.length === 10_000) out.length = 0;
+    },
+  );
 }
 
 /** Hands each record's bytes on (a view of them, as any consumer gets), nothing else. */

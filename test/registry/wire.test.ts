@@ -3,6 +3,7 @@ import { isConfigError, isWireDecodeError, type WireDecodeError } from '../../sr
 import { frame, MemoryRegistry, openRegistry, readSchemaId, registryWireFormat } from '../../src/registry/index.js';
 import type { SchemaRegistry } from '../../src/registry/types.js';
 import { codecs, type Codec, type WireCodec } from '../../src/serde/index.js';
+import { rejection } from '../errors.js';
 
 const ns = 'com.acme';
 const click = (fields: unknown[], extra: object = {}) => ({ type: 'record', name: 'Click', namespace: ns, fields, ...extra });
@@ -220,15 +221,6 @@ describe('schema evolution into the current model', () => {
 });
 
 describe('decoding in place (decodeRange: records inside a larger buffer, as the embedded broker keeps them)', () => {
-  async function errorOf(fn: () => unknown): Promise<WireDecodeError> {
-    try {
-      await fn();
-    } catch (error) {
-      return error as WireDecodeError;
-    }
-    throw new Error('expected the decode to fail');
-  }
-
   it("the reader's own id, another writer's id, and bad records: what decode gives their views", async () => {
     const memory = new MemoryRegistry();
     await memory.setCompatibility('NONE');
@@ -247,16 +239,16 @@ describe('decoding in place (decodeRange: records inside a larger buffer, as the
     // another writer schema: resolved, through the registry, as decode does
     expect(await reader.decodeRange!(bytes, ...ranges[1]!)).toEqual({ user: 'bob', count: 2, page: '/' });
     // the truncated body would read on into the next record: it fails as its view fails
-    const inPlace = await errorOf(() => reader.decodeRange!(bytes, ...ranges[2]!));
-    const view = await errorOf(() => reader.decode(truncated));
+    const inPlace = (await rejection(() => reader.decodeRange!(bytes, ...ranges[2]!))) as WireDecodeError;
+    const view = await rejection(() => reader.decode(truncated));
     expect(isWireDecodeError(inPlace)).toBe(true);
     expect(inPlace.message).toBe(view.message);
     expect(inPlace.reason).toMatch(/truncated/);
     expect(reader.decodeRange!(bytes, ...ranges[3]!)).toEqual({ user: 'ada', count: 1, page: '/x' });
     // a wrong magic byte and a short header: the same errors as decode
     const bad = Buffer.from([9, 1, 0, 0, 0, 1, 2, 0, 0]);
-    expect((await errorOf(() => reader.decodeRange!(bad, 1, 7))).message).toBe((await errorOf(() => reader.decode(bad.subarray(1, 7)))).message);
-    expect((await errorOf(() => reader.decodeRange!(bad, 0, 3))).reason).toMatch(/truncated header: 3 byte/);
+    expect((await rejection(() => reader.decodeRange!(bad, 1, 7))).message).toBe((await rejection(() => reader.decode(bad.subarray(1, 7)))).message);
+    expect(((await rejection(() => reader.decodeRange!(bad, 0, 3))) as WireDecodeError).reason).toMatch(/truncated header: 3 byte/);
   });
 });
 

@@ -178,7 +178,8 @@ describe('error policy', () => {
     expect(committed(broker, 'test', 'numbers')).toBe(3);
   });
 
-  it('undecodable bytes go to the dead-letter topic as ValueDecodeError and the worker goes on', async () => {
+  /** A started app whose agent `readPages` collects the users of the pages it reads. */
+  async function pageReader() {
     const { app, broker, url } = track(testApp());
     const topic = app.topic(pages);
     const users: string[] = [];
@@ -186,6 +187,11 @@ describe('error policy', () => {
       for await (const page of stream) users.push(page.user);
     });
     await app.start();
+    return { app, broker, url, topic, users };
+  }
+
+  it('undecodable bytes go to the dead-letter topic as ValueDecodeError and the worker goes on', async () => {
+    const { app, broker, url, topic, users } = await pageReader();
     const raw = new MemoryTransport(url).producer();
     await raw.send('pages', [{ key: Buffer.from('bad'), value: Buffer.from([0xff, 0xff, 0xff]) }]);
     await topic.send({ key: 'good', value: { user: 'ada', path: '/', ms: 1 } });
@@ -201,13 +207,7 @@ describe('error policy', () => {
   it('a truncated record right before a sound one in the log is dead-lettered, and the sound one read', async () => {
     // the embedded broker decodes values where they lie in its log: avsc could read a truncated
     // record on into the next one's bytes; that must still fail as the truncated record
-    const { app, broker, url } = track(testApp());
-    const topic = app.topic(pages);
-    const users: string[] = [];
-    app.agent(topic, async function readPages(stream) {
-      for await (const page of stream) users.push(page.user);
-    });
-    await app.start();
+    const { app, broker, url, users } = await pageReader();
     const good = pages.value.encode({ user: 'ada', path: '/a', ms: 1 });
     const truncated = pages.value.encode({ user: 'bob', path: '/b', ms: 2 }).subarray(0, 5);
     const raw = new MemoryTransport(url).producer();

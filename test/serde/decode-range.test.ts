@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { avroSchema, json, model, string } from '../../src/serde/codecs.js';
 import type { Codec } from '../../src/serde/codec.js';
 import { Click } from '../../generated/com/acme/clicks/Click.js';
+import { thrown } from '../errors.js';
 
 const click = (i: number) =>
   new Click({ url: `https://shop.example/p/${i}`, userId: `user-${i}`, sessionId: 's', timestamp: new Date(1_700_000_000_000 + i), device: 'MOBILE', durationMs: i });
@@ -12,15 +13,6 @@ function packed(parts: readonly Buffer[]): { bytes: Buffer; ranges: [number, num
   let end = 0;
   for (const part of parts) ranges.push([end, (end += part.length)]);
   return { bytes: Buffer.concat(parts), ranges };
-}
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('decodeRange: decoding where the bytes lie', () => {
@@ -47,8 +39,8 @@ describe('decodeRange: decoding where the bytes lie', () => {
     const { bytes, ranges } = packed([truncated, Click.type.toBuffer(click(2))]);
     const codec = model(Click);
     const [start, end] = ranges[0]!;
-    const inPlace = errorOf(() => codec.decodeRange!(bytes, start, end));
-    const view = errorOf(() => codec.decode(bytes.subarray(start, end)));
+    const inPlace = thrown(() => codec.decodeRange!(bytes, start, end));
+    const view = thrown(() => codec.decode(bytes.subarray(start, end)));
     expect(inPlace.name).toBe('ModelDecodeError');
     expect(inPlace.message).toBe(view.message);
     expect(codec.decodeRange!(bytes, ...ranges[1]!)).toEqual(click(2));
@@ -57,10 +49,10 @@ describe('decodeRange: decoding where the bytes lie', () => {
   it('a record with bytes to spare fails as trailing data, as its view does', () => {
     const { bytes } = packed([Click.type.toBuffer(click(1)), Buffer.from([0, 0])]);
     const codec = model(Click);
-    const inPlace = errorOf(() => codec.decodeRange!(bytes, 0, bytes.length));
-    expect(inPlace.message).toBe(errorOf(() => codec.decode(bytes)).message);
+    const inPlace = thrown(() => codec.decodeRange!(bytes, 0, bytes.length));
+    expect(inPlace.message).toBe(thrown(() => codec.decode(bytes)).message);
     expect(inPlace.message).toContain('trailing');
     const long = avroSchema<number>('long');
-    expect(errorOf(() => long.decodeRange!(Buffer.from([2, 4]), 0, 2)).message).toBe(errorOf(() => long.decode(Buffer.from([2, 4]))).message);
+    expect(thrown(() => long.decodeRange!(Buffer.from([2, 4]), 0, 2)).message).toBe(thrown(() => long.decode(Buffer.from([2, 4]))).message);
   });
 });

@@ -10,15 +10,7 @@ import { isConfigError, isTopicMismatchError } from '../../../src/errors.js';
 import { checkTopic } from '../../../src/transport/kafka/admin.js';
 import { kafkaSettings, parseKafkaUrl } from '../../../src/transport/kafka/config.js';
 import { toTransportError } from '../../../src/transport/kafka/errors.js';
-
-const thrown = (fn: () => unknown): Error => {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('did not throw');
-};
+import { thrown } from '../../errors.js';
 
 describe('kafka:// URLs', () => {
   it.each([
