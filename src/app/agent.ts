@@ -287,7 +287,7 @@ export class AgentInstance implements StreamHost {
   /** Every delivered, unacknowledged item of every input (what the handler was working on). */
   #pending(): { input: Input; item: InputItem }[] {
     const out: { input: Input; item: InputItem }[] = [];
-    for (const input of this.inputs.values()) for (const item of input.deliveredItems) out.push({ input, item });
+    for (const input of this.inputs.values()) for (const item of input.pending) out.push({ input, item });
     return out;
   }
 

@@ -5,7 +5,7 @@
  * push into a full queue waits for space (`whenSpace`), and the consumer pauses the partition
  * meanwhile, which is how a slow agent holds back the broker instead of filling memory.
  *
- * Records handed to the handler and not yet acknowledged are kept in `delivered*`: the stream
+ * Records handed to the handler and not yet acknowledged are kept as `pending`: the stream
  * acknowledges them when the handler asks for the next element (or by hand), and the error policy
  * applies to them when the handler throws.
  */
@@ -34,16 +34,20 @@ export interface InputCodecs {
 }
 
 export class Input {
-  // The queue, as parallel arrays with a moving head (no per-item wrapper object).
-  #items: InputItem[] = [];
+  // The queue: slots [#head, #tail) of three parallel arrays (no per-item wrapper object). The
+  // arrays keep their capacity: the queue empties every few batches, and truncating an array
+  // frees its storage, so that refilling it reallocated and copied it ~a dozen times per batch.
+  #items: (InputItem | undefined)[] = [];
   #trackers: (PartitionTracker | null)[] = [];
   #seqs: number[] = [];
   #head = 0;
+  #tail = 0;
 
-  /** Handed to the handler, not yet acknowledged. */
-  readonly deliveredItems: InputItem[] = [];
-  readonly deliveredTrackers: (PartitionTracker | null)[] = [];
-  readonly deliveredSeqs: number[] = [];
+  // Handed to the handler, not yet acknowledged: slots [0, #pendingCount), as above.
+  #pendingItems: (InputItem | undefined)[] = [];
+  #pendingTrackers: (PartitionTracker | null)[] = [];
+  #pendingSeqs: number[] = [];
+  #pendingCount = 0;
 
   #dataWaiters: (() => void)[] = [];
   #spaceWaiters: (() => void)[] = [];
@@ -62,11 +66,11 @@ export class Input {
   ) {}
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   get full(): boolean {
-    return this.#items.length - this.#head >= this.capacity;
+    return this.#tail - this.#head >= this.capacity;
   }
 
   get closed(): boolean {
@@ -74,10 +78,12 @@ export class Input {
   }
 
   push(item: InputItem, tracker: PartitionTracker | null, seq: number): void {
-    this.#items.push(item);
-    this.#trackers.push(tracker);
-    this.#seqs.push(seq);
-    const length = this.#items.length - this.#head;
+    const tail = this.#tail;
+    this.#items[tail] = item;
+    this.#trackers[tail] = tracker;
+    this.#seqs[tail] = seq;
+    this.#tail = tail + 1;
+    const length = tail + 1 - this.#head;
     if (length > this.highWater) this.highWater = length;
     if (this.#dataWaiters.length > 0) this.#wakeData();
   }
@@ -88,74 +94,87 @@ export class Input {
     for (const resolve of waiters) resolve();
   }
 
-  /** Moves the next queued item to the delivered list; false when the queue is empty. */
+  /** Moves the next queued item to the delivered ones; undefined when the queue is empty. */
   deliverNext(): InputItem | undefined {
     const head = this.#head;
-    if (head === this.#items.length) return undefined;
+    if (head === this.#tail) return undefined;
     const item = this.#items[head]!;
+    const n = this.#pendingCount;
+    this.#pendingItems[n] = item;
+    this.#pendingTrackers[n] = this.#trackers[head]!;
+    this.#pendingSeqs[n] = this.#seqs[head]!;
+    this.#pendingCount = n + 1;
     this.deliveredTotal++;
-    this.deliveredItems.push(item);
-    this.deliveredTrackers.push(this.#trackers[head]!);
-    this.deliveredSeqs.push(this.#seqs[head]!);
-    this.#items[head] = undefined as unknown as InputItem;
-    this.#head = head + 1;
-    if (this.#head === this.#items.length) {
-      this.#items.length = 0;
-      this.#trackers.length = 0;
-      this.#seqs.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 8192 && this.#head * 2 > this.#items.length) {
-      this.#items.splice(0, this.#head);
-      this.#trackers.splice(0, this.#head);
-      this.#seqs.splice(0, this.#head);
-      this.#head = 0;
+    this.#items[head] = undefined; // the queue no longer holds it
+    this.#trackers[head] = null;
+    if (head + 1 === this.#tail) {
+      this.#head = this.#tail = 0;
+    } else {
+      this.#head = head + 1;
+      if (head > 8192 && head * 2 > this.#tail) this.#compact();
     }
     if (this.#spaceWaiters.length > 0 && this.length <= this.capacity >> 1) this.#wakeSpace();
     return item;
   }
 
+  /** Moves the queued slots to the front (a queue that never empties, read from far behind). */
+  #compact(): void {
+    const head = this.#head;
+    const tail = this.#tail;
+    this.#items.copyWithin(0, head, tail);
+    this.#trackers.copyWithin(0, head, tail);
+    this.#seqs.copyWithin(0, head, tail);
+    this.#items.fill(undefined, tail - head, tail);
+    this.#trackers.fill(null, tail - head, tail);
+    this.#head = 0;
+    this.#tail = tail - head;
+  }
+
   /** Acknowledges every delivered item (the handler is done with them). */
   ackDelivered(): void {
-    const trackers = this.deliveredTrackers;
-    const n = trackers.length;
+    const n = this.#pendingCount;
     if (n === 0) return;
-    const seqs = this.deliveredSeqs;
-    if (n === 1) {
-      // the usual case (auto acknowledgement): one event in hand
-      const tracker = trackers.pop();
-      const seq = seqs.pop()!;
-      this.deliveredItems.pop();
-      tracker?.ack(seq);
-      return;
+    const items = this.#pendingItems;
+    const trackers = this.#pendingTrackers;
+    const seqs = this.#pendingSeqs;
+    for (let i = 0; i < n; i++) {
+      trackers[i]?.ack(seqs[i]!);
+      items[i] = undefined;
+      trackers[i] = null;
     }
-    for (let i = 0; i < n; i++) trackers[i]?.ack(seqs[i]!);
-    trackers.length = 0;
-    seqs.length = 0;
-    this.deliveredItems.length = 0;
+    this.#pendingCount = 0;
   }
 
   /** Acknowledges one delivered item (manual acknowledgement). Returns false if it was not pending. */
   ackItem(item: InputItem): boolean {
-    const last = this.deliveredItems.length - 1;
-    const index = this.deliveredItems[last] === item ? last : this.deliveredItems.indexOf(item);
+    const items = this.#pendingItems;
+    const last = this.#pendingCount - 1;
+    let index = last;
+    // the usual case: the element in hand (a filter dropping it); else search
+    while (index >= 0 && items[index] !== item) index--;
     if (index < 0) return false;
-    this.deliveredTrackers[index]?.ack(this.deliveredSeqs[index]!);
-    if (index === last) {
-      // the usual case (a filter dropping the element in hand): no splice, no garbage
-      this.deliveredItems.pop();
-      this.deliveredTrackers.pop();
-      this.deliveredSeqs.pop();
-      return true;
+    const trackers = this.#pendingTrackers;
+    const seqs = this.#pendingSeqs;
+    trackers[index]?.ack(seqs[index]!);
+    if (index < last) {
+      items.copyWithin(index, index + 1, last + 1);
+      trackers.copyWithin(index, index + 1, last + 1);
+      seqs.copyWithin(index, index + 1, last + 1);
     }
-    this.deliveredItems.splice(index, 1);
-    this.deliveredTrackers.splice(index, 1);
-    this.deliveredSeqs.splice(index, 1);
+    items[last] = undefined;
+    trackers[last] = null;
+    this.#pendingCount = last;
     return true;
+  }
+
+  /** The delivered items not yet acknowledged, oldest first (what the handler is working on). */
+  get pending(): InputItem[] {
+    return this.#pendingItems.slice(0, this.#pendingCount) as InputItem[];
   }
 
   /** The most recently delivered item still pending (the handler's current event). */
   get current(): InputItem | undefined {
-    return this.deliveredItems[this.deliveredItems.length - 1];
+    return this.#pendingCount === 0 ? undefined : this.#pendingItems[this.#pendingCount - 1];
   }
 
   /** Resolves when an item was pushed or the input closed. */
@@ -182,10 +201,10 @@ export class Input {
    */
   discard(tracker: PartitionTracker): number | undefined {
     let lowest: number | undefined;
-    const items: InputItem[] = [];
+    const items: (InputItem | undefined)[] = [];
     const trackers: (PartitionTracker | null)[] = [];
     const seqs: number[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
+    for (let i = this.#head; i < this.#tail; i++) {
       if (this.#trackers[i] === tracker) {
         lowest ??= this.#seqs[i]!;
         continue;
@@ -198,6 +217,7 @@ export class Input {
     this.#trackers = trackers;
     this.#seqs = seqs;
     this.#head = 0;
+    this.#tail = items.length;
     if (this.#spaceWaiters.length > 0 && !this.full) this.#wakeSpace();
     return lowest;
   }

@@ -8,12 +8,17 @@
  * many of those are done.
  */
 export class PartitionTracker {
+  // Slots [#head, #tail) are delivered and not fully acknowledged; slots before #head are done.
+  // The arrays keep their capacity (see Input): when everything is acknowledged the slots restart
+  // at 0, and a tracker that never catches up moves its live slots to the front now and then.
   #offsets: number[] = [];
   #pending: number[] = [];
-  /** Sequence number of `#offsets[0]`. */
+  /** Sequence number of slot 0. */
   #base = 0;
-  /** Index (relative to `#base`) of the first record not yet fully acknowledged. */
+  /** Slot of the first record not yet fully acknowledged. */
   #head = 0;
+  /** Slot after the last delivered record. */
+  #tail = 0;
   /** Offset to commit next (last fully processed + 1); -1 when nothing was processed yet. */
   committable = -1;
   /** The offset last committed (so the runtime commits only when it moved). */
@@ -27,43 +32,53 @@ export class PartitionTracker {
 
   /** Registers a delivered record; returns its sequence number for `ack`. */
   push(offset: number, consumers: number): number {
-    const seq = this.#base + this.#offsets.length;
-    this.#offsets.push(offset);
-    this.#pending.push(consumers);
-    if (consumers === 0 && this.#head === this.#offsets.length - 1) this.#advance();
+    const tail = this.#tail;
+    const seq = this.#base + tail;
+    this.#offsets[tail] = offset;
+    this.#pending[tail] = consumers;
+    this.#tail = tail + 1;
+    if (consumers === 0 && this.#head === tail) this.#advance();
     return seq;
   }
 
   ack(seq: number): void {
     const index = seq - this.#base;
-    if (index >= this.#pending.length) return; // discarded on revocation: nothing to commit
+    if (index < 0 || index >= this.#tail) return; // discarded on revocation: nothing to commit
     const left = --this.#pending[index]!;
     if (left === 0 && index === this.#head) this.#advance();
   }
 
   /** Records delivered and not yet fully acknowledged. */
   get inFlight(): number {
-    return this.#offsets.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   #advance(): void {
     const offsets = this.#offsets;
     const pending = this.#pending;
+    const tail = this.#tail;
     let head = this.#head;
-    while (head < offsets.length && pending[head] === 0) head++;
+    while (head < tail && pending[head] === 0) head++;
     if (head > 0) this.committable = offsets[head - 1]! + 1;
-    if (head > 4096 && head * 2 > offsets.length) {
-      offsets.splice(0, head);
-      pending.splice(0, head);
+    if (head === tail) {
+      // all acknowledged: start again at slot 0
       this.#base += head;
+      this.#head = this.#tail = 0;
+      if (this.#idleWaiters.length > 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+      return;
+    }
+    if (head > 4096 && head * 2 > tail) {
+      offsets.copyWithin(0, head, tail);
+      pending.copyWithin(0, head, tail);
+      this.#base += head;
+      this.#tail = tail - head;
       head = 0;
     }
     this.#head = head;
-    if (head === offsets.length && this.#idleWaiters.length > 0) {
-      const waiters = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
   }
 
   /**
@@ -72,15 +87,14 @@ export class PartitionTracker {
    */
   discardFrom(seq: number): void {
     const index = seq - this.#base;
-    if (index < this.#head || index >= this.#offsets.length) return;
-    this.#offsets.length = index;
-    this.#pending.length = index;
+    if (index < this.#head || index >= this.#tail) return;
+    this.#tail = index;
     this.#advance();
   }
 
   /** Resolves when every record delivered so far is acknowledged. */
   idle(): Promise<void> {
-    if (this.#head === this.#offsets.length) return Promise.resolve();
+    if (this.#head === this.#tail) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 }

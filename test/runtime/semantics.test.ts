@@ -61,7 +61,7 @@ describe('at-least-once commits', () => {
     slow.open();
     await until(() => done.length === 3, 'the slow event');
     // 0 is acknowledged when its instance asks for the next event
-    await until(() => app.runtime.agents[0]!.instances.every((i) => i.primary.deliveredItems.length === 0), 'acks');
+    await until(() => app.runtime.agents[0]!.instances.every((i) => i.primary.pending.length === 0), 'acks');
     await app.commit();
     expect(committed(broker, 'test', 'numbers')).toBe(3);
   });
