@@ -4,8 +4,9 @@
  * many times, which short agent tests never reach.
  */
 import { describe, expect, it } from 'vitest';
-import { Input, type InputItem } from '../../src/app/input.js';
+import { Input } from '../../src/app/input.js';
 import { PartitionTracker } from '../../src/app/tracker.js';
+import type { ConsumerRecord } from '../../src/transport/types.js';
 
 /** A small deterministic PRNG (mulberry32). */
 function random(seed: number): () => number {
@@ -79,14 +80,14 @@ describe('Input', () => {
     const acked: number[] = [];
     return { acked, tracker: { ack: (seq: number) => void acked.push(seq) } as unknown as PartitionTracker };
   };
-  const item = (n: number) => ({ topic: 't', partition: 0, offset: String(n), key: null, value: null, headers: {}, timestamp: n }) as InputItem;
+  const item = (n: number): ConsumerRecord => ({ topic: 't', partition: 0, offset: String(n), key: null, value: null, headers: {}, timestamp: n });
 
   it('hands items out in order and acknowledges exactly the delivered ones, over 100,000 random steps', () => {
     const next = random(11);
     const input = new Input('t', 1 << 30, undefined);
     const { acked, tracker } = recorder();
-    const queue: InputItem[] = [];
-    let pending: InputItem[] = [];
+    const queue: ConsumerRecord[] = [];
+    let pending: ConsumerRecord[] = [];
     const expectedAcks: number[] = [];
     let pushed = 0;
     for (let step = 0; step < 100_000; step++) {
@@ -98,7 +99,7 @@ describe('Input', () => {
         input.push(it, tracker, pushed++);
         queue.push(it);
       } else if (r < 0.85) {
-        const got = input.deliverNext();
+        const got = input.deliverNext() as ConsumerRecord | undefined;
         expect(got).toBe(queue.shift());
         if (got !== undefined) pending.push(got);
       } else if (r < 0.95) {
@@ -128,7 +129,7 @@ describe('Input', () => {
     expect(input.deliverNext()).toEqual(item(0));
     expect(input.discard(b.tracker)).toBe(1);
     expect(input.length).toBe(4);
-    expect([input.deliverNext(), input.deliverNext()].map((i) => i!.offset)).toEqual(['2', '4']);
+    expect([input.deliverNext(), input.deliverNext()].map((i) => (i as ConsumerRecord).offset)).toEqual(['2', '4']);
     input.ackDelivered();
     expect(a.acked).toEqual([0, 2, 4]);
     expect(b.acked).toEqual([]);
