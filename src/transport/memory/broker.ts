@@ -170,19 +170,23 @@ export class PartitionLog {
 
   /**
    * The records at offsets `from` to `to` for a consumer: the same records as `read`, but each
-   * one's key, value and offset string are made when first asked for. A consumer that decodes
+   * one's key, value, offset string and timestamp are made when first asked for. A consumer that decodes
    * only values never pays for a key view, and the runtime never needs most offset strings.
    */
   readForConsumer(from: number, to: number): ConsumerRecord[] {
     const end = Math.min(to, this.#timestamps.length);
     const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
     const headers = this.#headers;
-    const timestamps = this.#timestamps;
     for (let offset = from, i = 0; offset < end; offset++, i++) {
       const recordHeaders = headers.size === 0 ? EMPTY_HEADERS : (headers.get(offset) ?? EMPTY_HEADERS);
-      out[i] = new LogRecord(this, offset, recordHeaders, timestamps.at(offset));
+      out[i] = new LogRecord(this, offset, recordHeaders);
     }
     return out;
+  }
+
+  /** @internal The timestamp of the record at `offset`. */
+  timestampAt(offset: number): number {
+    return this.#timestamps.at(offset);
   }
 
   /** @internal Key bytes of the record at `offset` (a view of the log's storage). */
@@ -220,20 +224,29 @@ const UNREAD: unique symbol = Symbol('unread');
  * the runtime's decoders need neither (`readKey`, `readValue` decode the bytes where they lie).
  */
 class LogRecord implements ConsumerRecord {
-  readonly topic: string;
-  readonly partition: number;
   #key: Buffer | null | typeof UNREAD = UNREAD;
   #value: Buffer | null | typeof UNREAD = UNREAD;
   #offsetText: string | undefined = undefined;
+  // A timestamp is past the small-integer range: a field holding one is a boxed number, made
+  // here on first access rather than for every record.
+  #timestamp: number | undefined = undefined;
 
   constructor(
     readonly log: PartitionLog,
     readonly offsetNumber: number,
     readonly headers: RecordHeaders,
-    readonly timestamp: number,
-  ) {
-    this.topic = log.topic;
-    this.partition = log.partition;
+  ) {}
+
+  get topic(): string {
+    return this.log.topic;
+  }
+
+  get partition(): number {
+    return this.log.partition;
+  }
+
+  get timestamp(): number {
+    return (this.#timestamp ??= this.log.timestampAt(this.offsetNumber));
   }
 
   get offset(): string {
