@@ -69,6 +69,8 @@ export interface AppInternals {
   readonly dataDir: string;
   /** The store URL (settings `store`, env `MEPHISTO_STORE`): `memory://` (default) or `level://`. */
   readonly storeUrl: string;
+  /** Where the tables' HTTP view listens (settings `webPort`/`webHost`, env `MEPHISTO_WEB_*`); undefined: none. */
+  readonly web?: { readonly port: number; readonly host: string };
   /** The app's logger; components log through it. */
   readonly logger: Logger;
   /** Wall clock in production; a simulated clock under the test driver. Use it for time. */

@@ -163,6 +163,10 @@ export class Runtime implements AgentRuntime, AppInternals {
     return this.settings.store;
   }
 
+  get web(): { readonly port: number; readonly host: string } | undefined {
+    return this.settings.web;
+  }
+
   get transport(): Transport {
     if (this.#transport === undefined) throw new AppStateError(this.id, 'the transport exists only after app.start()');
     return this.#transport;

@@ -11,6 +11,8 @@
  * | topicPartitions  | MEPHISTO_TOPIC_PARTITIONS  | 8                        |
  * | commitInterval   | MEPHISTO_COMMIT_INTERVAL   | 1000 (ms)                |
  * | processingGuarantee | MEPHISTO_PROCESSING_GUARANTEE | `at_least_once`     |
+ * | webPort          | MEPHISTO_WEB_PORT          | none (no HTTP view)      |
+ * | webHost          | MEPHISTO_WEB_HOST          | `127.0.0.1`              |
  */
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -51,6 +53,13 @@ export interface AppSettings {
    * writes and offsets go in one Kafka transaction per commit (see ./exactly-once.ts).
    */
   readonly processingGuarantee?: ProcessingGuarantee;
+  /**
+   * Port of the worker's HTTP view of its tables (`GET /tables`, `/tables/<name>/<key>`); `0`
+   * picks a free port. Unset: no HTTP view.
+   */
+  readonly webPort?: number;
+  /** Address the HTTP view listens on. Default `127.0.0.1` (this machine only). */
+  readonly webHost?: string;
   /** Environment to read settings from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -68,6 +77,8 @@ export interface ResolvedSettings {
   readonly shutdownTimeout: number;
   readonly clock: Clock;
   readonly processingGuarantee: ProcessingGuarantee;
+  /** Where the HTTP view of the tables listens; undefined: no HTTP view. */
+  readonly web: { readonly port: number; readonly host: string } | undefined;
 }
 
 export type ProcessingGuarantee = 'at_least_once' | 'exactly_once';
@@ -83,6 +94,16 @@ function positiveInt(setting: string, value: number | string | undefined, fallba
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(setting, `must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** The HTTP view's address, when a port is given (0 to 65535; 0: any free port). */
+function webAddress(port: number | string | undefined, host: string | undefined): ResolvedSettings['web'] {
+  if (port === undefined || port === '') return undefined;
+  const n = typeof port === 'number' ? port : Number(port);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError('webPort (MEPHISTO_WEB_PORT)', `must be a port number from 0 to 65535 (0: any free port), got ${JSON.stringify(port)}`);
+  }
+  return { port: n, host: host || '127.0.0.1' };
 }
 
 export function resolveSettings(id: string, settings: AppSettings): ResolvedSettings {
@@ -105,5 +126,6 @@ export function resolveSettings(id: string, settings: AppSettings): ResolvedSett
     shutdownTimeout: positiveInt('shutdownTimeout', settings.shutdownTimeout, 30_000),
     clock: settings.clock ?? systemClock,
     processingGuarantee: processingGuarantee(settings.processingGuarantee ?? env.MEPHISTO_PROCESSING_GUARANTEE),
+    web: webAddress(settings.webPort ?? env.MEPHISTO_WEB_PORT, settings.webHost ?? env.MEPHISTO_WEB_HOST),
   };
 }

@@ -120,22 +120,20 @@ export async function serveTables(internals: AppInternals, options: { port: numb
 }
 
 /**
- * Starts the HTTP view with the worker when `MEPHISTO_WEB_PORT` is set (`MEPHISTO_WEB_HOST`,
- * default 127.0.0.1). Registered once per app, by its first table.
+ * Starts the HTTP view with the worker when the app has a web port (settings `webPort`, env
+ * `MEPHISTO_WEB_PORT`; host `webHost`, `MEPHISTO_WEB_HOST`, default 127.0.0.1). Registered once
+ * per app, by its first table.
  */
 export class TablesWebView implements AppComponent {
   readonly name = 'tables:web';
   server: TablesServer | undefined;
 
-  constructor(
-    private readonly internals: AppInternals,
-    private readonly env: Readonly<Record<string, string | undefined>> = process.env,
-  ) {}
+  constructor(private readonly internals: AppInternals) {}
 
   async start(): Promise<void> {
-    const port = this.env.MEPHISTO_WEB_PORT;
-    if (port === undefined || port === '') return;
-    this.server = await serveTables(this.internals, { port: Number(port), host: this.env.MEPHISTO_WEB_HOST ?? '127.0.0.1' });
+    const web = this.internals.web;
+    if (web === undefined) return;
+    this.server = await serveTables(this.internals, { port: web.port, host: web.host });
     this.internals.logger.info('tables HTTP view listening', { url: `${this.server.url}/tables` });
   }
 

@@ -12,17 +12,27 @@ afterEach(async () => {
 });
 
 describe('the tables HTTP view on the worker web port', () => {
+  it('listens when the environment gives a port, and not without one', async () => {
+    const started: (TablesWebView | undefined)[] = [];
+    for (const env of [{ MEPHISTO_WEB_PORT: '0', MEPHISTO_WEB_HOST: '127.0.0.1' }, {}]) {
+      const brokerUrl = freshBrokerUrl();
+      cleanups.push(() => dropBroker(brokerUrl));
+      const app = new App('viewer', { broker: brokerUrl, logger: silentLogger, env });
+      app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+      cleanups.push(() => app.stop());
+      await app.start();
+      started.push(app.internals.components.find((c) => c.name === 'tables:web') as TablesWebView | undefined);
+    }
+    expect(started[0]!.server!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const list = (await (await fetch(`${started[0]!.server!.url}/tables`)).json()) as Array<{ name: string }>;
+    expect(list.map((t) => t.name)).toEqual(['counts']);
+    expect(started[1]!.server).toBeUndefined();
+  });
+
   it('lists tables and returns a key value as JSON', async () => {
     const brokerUrl = freshBrokerUrl();
     cleanups.push(() => dropBroker(brokerUrl));
-    const previous = process.env.MEPHISTO_WEB_PORT;
-    process.env.MEPHISTO_WEB_PORT = '0';
-    cleanups.push(() => {
-      if (previous === undefined) delete process.env.MEPHISTO_WEB_PORT;
-      else process.env.MEPHISTO_WEB_PORT = previous;
-    });
-
-    const app = new App('viewer', { broker: brokerUrl, logger: silentLogger, commitInterval: 10 });
+    const app = new App('viewer', { broker: brokerUrl, logger: silentLogger, commitInterval: 10, webPort: 0 });
     const clicks = app.topic(defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions: 2 }));
     const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0, help: 'clicks per URL' });
     const perMinute = app
