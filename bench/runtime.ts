@@ -77,23 +77,31 @@ function makeClicks(n: number): { keys: Packed; values: Packed } {
   return { keys: pack(keys), values: pack(values) };
 }
 
+/**
+ * Where a loop's outputs go: each is held until 10,000 are, then all are dropped, as a send batch
+ * holds its records until it is sent (so that no loop keeps less alive than the runtime does).
+ */
+function heldOutputs(): (bytes: Buffer) => void {
+  const held: Buffer[] = [];
+  return (bytes) => {
+    held.push(bytes);
+    if (held.length === 10_000) held.length = 0;
+  };
+}
+
 /** avsc alone: decode each Click where it lies, drop bots, build a PageViews, `toBuffer` it. */
 function rawAvroLoop(values: Packed): number {
   const { bytes, ends } = values;
   const type = Click.type;
+  const output = heldOutputs();
   let sent = 0;
-  const out: Buffer[] = [];
-  for (let i = 0, start = 0; i < ends.length; i++) {
-    const end = ends[i]!;
-    const decoded = type.decode(bytes, start);
-    if (decoded.offset !== end) throw new Error(`record ${i} did not decode to its end`);
-    start = end;
+  for (let i = 0; i < ends.length; i++) {
+    const decoded = type.decode(bytes, startOf(values, i));
+    if (decoded.offset !== ends[i]) throw new Error(`record ${i} did not decode to its end`);
     const click = decoded.value as Click;
     if (click.device === 'BOT') continue;
-    const view = new PageViews({ url: click.url, views: 1 });
-    out.push(PageViews.type.toBuffer(view));
+    output(PageViews.type.toBuffer(new PageViews({ url: click.url, views: 1 })));
     sent++;
-    if (out.length === 10_000) out.length = 0;
   }
   return sent;
 }
@@ -108,16 +116,13 @@ const clickCodec = codecs.model(Click);
  */
 function floorLoop(values: Packed): number {
   const { bytes, ends } = values;
-  const out: Buffer[] = [];
+  const output = heldOutputs();
   let sent = 0;
-  for (let i = 0, start = 0; i < ends.length; i++) {
-    const end = ends[i]!;
-    const click = clickCodec.decodeRange!(bytes, start, end);
-    start = end;
+  for (let i = 0; i < ends.length; i++) {
+    const click = clickCodec.decodeRange!(bytes, startOf(values, i), ends[i]!);
     if (click.device === 'BOT') continue;
-    out.push(encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })));
+    output(encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })));
     sent++;
-    if (out.length === 10_000) out.length = 0;
   }
   return sent;
 }
@@ -153,23 +158,18 @@ async function behindGenerator<T>(pull: () => T | undefined, sink: (value: T) =>
 /** The floor's work behind the async generator protocol: the ceiling for any `for await` + `yield` handler. */
 function floorGenerator(values: Packed): Promise<number> {
   const { bytes, ends } = values;
+  const output = heldOutputs();
   let i = 0;
-  let start = 0;
-  const out: Buffer[] = [];
   return behindGenerator(
     () => {
       while (i < ends.length) {
-        const end = ends[i++]!;
-        const click = clickCodec.decodeRange!(bytes, start, end);
-        start = end;
+        const start = startOf(values, i);
+        const click = clickCodec.decodeRange!(bytes, start, ends[i++]!);
         if (click.device !== 'BOT') return new PageViews({ url: click.url, views: 1 });
       }
       return undefined;
     },
-    (view) => {
-      out.push(encodeAvro(PageViews.type, view));
-      if (out.length === 10_000) out.length = 0;
-    },
+    (view) => output(encodeAvro(PageViews.type, view)),
   );
 }
 
@@ -204,36 +204,15 @@ function brokerCeilingLoop(broker: MemoryBroker, sourceTopic: string, outputTopi
 function bareGenerator(values: Packed): Promise<number> {
   const { bytes, ends } = values;
   let i = 0;
-  let start = 0;
-  const out: Buffer[] = [];
-  return behindGenerator(
-    () => {
-      if (i === ends.length) return undefined;
-      const end = ends[i++]!;
-      const view = bytes.subarray(start, end);
-      start = end;
-      return view;
-    },
-    (view) => {
-      out.push(view);
-      if (out.length === 10_000) out.length = 0;
-    },
-  );
+  return behindGenerator(() => (i < ends.length ? bytes.subarray(startOf(values, i), ends[i++]!) : undefined), heldOutputs());
 }
 
 /** Hands each record's bytes on (a view of them, as any consumer gets), nothing else. */
 function bareLoop(values: Packed): number {
   const { bytes, ends } = values;
-  const out: Buffer[] = [];
-  let n = 0;
-  for (let i = 0, start = 0; i < ends.length; i++) {
-    const end = ends[i]!;
-    out.push(bytes.subarray(start, end));
-    start = end;
-    n++;
-    if (out.length === 10_000) out.length = 0;
-  }
-  return n;
+  const output = heldOutputs();
+  for (let i = 0; i < ends.length; i++) output(bytes.subarray(startOf(values, i), ends[i]!));
+  return ends.length;
 }
 
 interface Timing {

@@ -31,6 +31,9 @@ const OWN_CHUNK = CHUNK_SLOT >> 3;
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
+/** The "decoder" that makes a view of the bytes (what `ByteColumn.get` hands out). */
+const VIEW: RangeDecoder<Buffer> = Object.freeze({ decodeRange: (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end) });
+
 /** Entries per block of a number column. */
 const BLOCK_SHIFT = 11;
 const BLOCK = 1 << BLOCK_SHIFT;
@@ -101,12 +104,9 @@ class ByteColumn {
     this.#lengths.push(length);
   }
 
+  /** A view of the record's bytes (null: a null record). */
   get(record: number): Buffer | null {
-    const length = this.#lengths.at(record);
-    if (length < 0) return null;
-    const position = this.#positions.at(record);
-    const start = position % CHUNK_SLOT;
-    return this.#chunks[(position - start) / CHUNK_SLOT]!.subarray(start, start + length);
+    return this.decode(record, VIEW);
   }
 
   /** Decodes the record's bytes where they lie in their chunk (null: a null record). */
@@ -170,8 +170,8 @@ export class PartitionLog {
 
   /**
    * The records at offsets `from` to `to` for a consumer: the same records as `read`, but each
-   * one's key, value, offset string and timestamp are made when first asked for. A consumer that decodes
-   * only values never pays for a key view, and the runtime never needs most offset strings.
+   * one's key, value, offset string and timestamp are made when first asked for. A consumer that
+   * decodes only values never pays for a key view, and the runtime never needs most offset strings.
    */
   readForConsumer(from: number, to: number): ConsumerRecord[] {
     const end = Math.min(to, this.#timestamps.length);
@@ -275,7 +275,7 @@ class LogRecord implements ConsumerRecord {
     return value === null ? null : decoder.decodeRange(value, 0, value.length);
   }
 
-  /** A plain object with every field (what `JSON.stringify`, spreads and test matchers see). */
+  /** A plain object with every field (what `JSON.stringify` and loggers see; a spread sees none of the getters). */
   toJSON(): ConsumerRecord {
     return { topic: this.topic, partition: this.partition, offset: this.offset, key: this.key, value: this.value, headers: this.headers, timestamp: this.timestamp };
   }
