@@ -9,10 +9,12 @@
  */
 export class PartitionTracker {
   // Slots [#head, #tail) are delivered and not fully acknowledged; slots before #head are done.
-  // The arrays keep their capacity (see Input): when everything is acknowledged the slots restart
-  // at 0, and a tracker that never catches up moves its live slots to the front now and then.
-  #offsets: number[] = [];
-  #pending: number[] = [];
+  // When everything is acknowledged the slots restart at 0, and a tracker that never catches up
+  // (a consumer keeps delivering ahead of the handler) moves its live slots to the front now and
+  // then. Typed arrays: their copyWithin is a memmove (an array's copies element by element),
+  // and their capacity is kept (doubled when full).
+  #offsets = new Float64Array(1024);
+  #pending = new Int32Array(1024);
   /** Sequence number of slot 0. */
   #base = 0;
   /** Slot of the first record not yet fully acknowledged. */
@@ -33,12 +35,22 @@ export class PartitionTracker {
   /** Registers a delivered record; returns its sequence number for `ack`. */
   push(offset: number, consumers: number): number {
     const tail = this.#tail;
+    if (tail === this.#offsets.length) this.#grow();
     const seq = this.#base + tail;
     this.#offsets[tail] = offset;
     this.#pending[tail] = consumers;
     this.#tail = tail + 1;
     if (consumers === 0 && this.#head === tail) this.#advance();
     return seq;
+  }
+
+  #grow(): void {
+    const offsets = new Float64Array(this.#offsets.length * 2);
+    offsets.set(this.#offsets);
+    this.#offsets = offsets;
+    const pending = new Int32Array(this.#pending.length * 2);
+    pending.set(this.#pending);
+    this.#pending = pending;
   }
 
   ack(seq: number): void {

@@ -92,7 +92,7 @@ describe('Input', () => {
     let pushed = 0;
     for (let step = 0; step < 100_000; step++) {
       const r = next();
-      // keep the queue from emptying for long stretches (its slots move to the front), then drain it
+      // keep the queue from emptying for long stretches (its ring wraps and grows), then drain it
       const pushBias = step % 40_000 < 30_000 ? 0.55 : 0.3;
       if (r < pushBias) {
         const it = item(pushed);
@@ -133,5 +133,27 @@ describe('Input', () => {
     input.ackDelivered();
     expect(a.acked).toEqual([0, 2, 4]);
     expect(b.acked).toEqual([]);
+  });
+
+  it('discards from a queue that wrapped around its ring and grew, keeping the rest in order', () => {
+    const input = new Input('t', 1 << 20, undefined);
+    const a = recorder();
+    const b = recorder();
+    const owner = (n: number) => (n % 3 === 0 ? b.tracker : a.tracker);
+    let pushed = 0;
+    let delivered = 0;
+    // wrap: fill, hand most out, fill again past the ring's end; then grow it while wrapped
+    for (const [push, deliver] of [[1000, 900], [900, 0], [3000, 0]] as const) {
+      for (let i = 0; i < push; i++) input.push(item(pushed), owner(pushed), pushed++);
+      for (let i = 0; i < deliver; i++) expect((input.deliverNext() as ConsumerRecord).offset).toBe(String(delivered++));
+    }
+    const queued = Array.from({ length: pushed - delivered }, (_, i) => delivered + i);
+    expect(input.discard(b.tracker)).toBe(queued.find((n) => n % 3 === 0));
+    const kept = queued.filter((n) => n % 3 !== 0);
+    expect(input.length).toBe(kept.length);
+    for (let i = 0; i < 500; i++) input.push(item(pushed), a.tracker, pushed++); // and it takes more
+    const rest: number[] = [];
+    for (let got = input.deliverNext(); got !== undefined; got = input.deliverNext()) rest.push(Number(got.offset));
+    expect(rest).toEqual([...kept, ...Array.from({ length: 500 }, (_, i) => pushed - 500 + i)]);
   });
 });

@@ -31,91 +31,88 @@ const OWN_CHUNK = CHUNK_SLOT >> 3;
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
-/** The "decoder" that makes a view of the bytes (what `ByteColumn.get` hands out). */
+/** The "decoder" that makes a view of the bytes (what `PartitionLog.keyAt`/`valueAt` hand out). */
 const VIEW: RangeDecoder<Buffer> = Object.freeze({ decodeRange: (bytes: Buffer, start: number, end: number) => bytes.subarray(start, end) });
 
-/** Entries per block of a number column. */
-const BLOCK_SHIFT = 11;
+/**
+ * The bytes of one log's records (keys and values), copied into large chunks. A log keeps every
+ * record ever written; holding each one's Buffer object (and a record object) alive is what made
+ * the garbage collector copy and promote a million small objects per million records. Here the
+ * bytes of a record cost two numbers in the record table (position and length); readers get views
+ * of the chunks, or decode where the bytes lie.
+ */
+class ByteStore {
+  readonly #chunks: Buffer[] = [];
+  #current = -1;
+  #used = 0;
+
+  /** Copies `bytes` in; returns their position (chunk index * CHUNK_SLOT + start). */
+  put(bytes: Buffer): number {
+    const length = bytes.length;
+    if (length >= OWN_CHUNK) return (this.#chunks.push(Buffer.from(bytes)) - 1) * CHUNK_SLOT;
+    let chunk = this.#current < 0 ? undefined : this.#chunks[this.#current];
+    if (chunk === undefined || chunk.length - this.#used < length) {
+      const size = chunk === undefined ? FIRST_CHUNK : Math.min(CHUNK_SLOT, chunk.length * 2);
+      chunk = Buffer.allocUnsafeSlow(Math.max(size, length));
+      this.#current = this.#chunks.push(chunk) - 1;
+      this.#used = 0;
+    }
+    const start = this.#used;
+    chunk.set(bytes, start);
+    this.#used = start + length;
+    return this.#current * CHUNK_SLOT + start;
+  }
+
+  /** Decodes the `length` bytes at `position` where they lie (null: a null record, length -1). */
+  decode<T>(position: number, length: number, decoder: RangeDecoder<T>): T | null {
+    if (length < 0) return null;
+    // positions pass 2^31 after 2048 chunks: float arithmetic, exact for powers of two (no `%`,
+    // which is a call to fmod for doubles)
+    const chunk = Math.floor(position / CHUNK_SLOT);
+    const start = position - chunk * CHUNK_SLOT;
+    return decoder.decodeRange(this.#chunks[chunk]!, start, start + length);
+  }
+}
+
+/** Records per block of the record table. */
+const BLOCK_SHIFT = 13;
 const BLOCK = 1 << BLOCK_SHIFT;
 const BLOCK_MASK = BLOCK - 1;
+/** Fields of a record in the table: key position and length, value position and length, timestamp. */
+const KEY_POSITION = 0;
+const KEY_LENGTH = 1;
+const VALUE_POSITION = 2;
+const VALUE_LENGTH = 3;
+const TIMESTAMP = 4;
+const FIELDS = 5;
 
 /**
- * A growing column of numbers in fixed blocks of typed arrays: no reallocation and copy of one
- * ever larger array as the log grows, and memory the garbage collector never scans.
+ * Five numbers per record (where its key and value bytes lie, and its timestamp) in fixed blocks
+ * of typed arrays: no reallocation and copy of one ever larger array as the log grows, memory the
+ * garbage collector never scans, and one block lookup per record written or read.
  */
-class NumberColumn {
+class RecordTable {
   readonly #blocks: Float64Array[] = [];
   length = 0;
 
-  push(value: number): number {
+  push(keyPosition: number, keyLength: number, valuePosition: number, valueLength: number, timestamp: number): number {
     const n = this.length;
     const i = n & BLOCK_MASK;
-    if (i === 0) this.#blocks.push(new Float64Array(BLOCK));
-    this.#blocks[n >>> BLOCK_SHIFT]![i] = value;
+    if (i === 0) this.#blocks.push(new Float64Array(BLOCK * FIELDS));
+    const block = this.#blocks[n >>> BLOCK_SHIFT]!;
+    const at = i * FIELDS;
+    block[at + KEY_POSITION] = keyPosition;
+    block[at + KEY_LENGTH] = keyLength;
+    block[at + VALUE_POSITION] = valuePosition;
+    block[at + VALUE_LENGTH] = valueLength;
+    block[at + TIMESTAMP] = timestamp;
     this.length = n + 1;
     return n;
   }
 
-  at(n: number): number {
-    return this.#blocks[n >>> BLOCK_SHIFT]![n & BLOCK_MASK]!;
-  }
-}
-
-/**
- * The bytes of one column (keys or values) of a log, copied into large chunks. A log keeps every
- * record ever written; holding each one's Buffer object (and a record object) alive is what made
- * the garbage collector copy and promote a million small objects per million records. Here a
- * record costs two numbers; readers get views of the chunks.
- */
-class ByteColumn {
-  readonly #chunks: Buffer[] = [];
-  #current = -1;
-  #used = 0;
-  /** Per record: chunk index * CHUNK_SLOT + start, and length (-1 for null). */
-  readonly #positions = new NumberColumn();
-  readonly #lengths = new NumberColumn();
-
-  push(bytes: Buffer | null): void {
-    if (bytes === null) {
-      this.#positions.push(0);
-      this.#lengths.push(-1);
-      return;
-    }
-    const length = bytes.length;
-    let index: number;
-    let start: number;
-    if (length >= OWN_CHUNK) {
-      index = this.#chunks.push(Buffer.from(bytes)) - 1;
-      start = 0;
-    } else {
-      let chunk = this.#current < 0 ? undefined : this.#chunks[this.#current];
-      if (chunk === undefined || chunk.length - this.#used < length) {
-        const size = chunk === undefined ? FIRST_CHUNK : Math.min(CHUNK_SLOT, chunk.length * 2);
-        chunk = Buffer.allocUnsafeSlow(Math.max(size, length));
-        this.#current = this.#chunks.push(chunk) - 1;
-        this.#used = 0;
-      }
-      index = this.#current;
-      start = this.#used;
-      chunk.set(bytes, start);
-      this.#used = start + length;
-    }
-    this.#positions.push(index * CHUNK_SLOT + start);
-    this.#lengths.push(length);
-  }
-
-  /** A view of the record's bytes (null: a null record). */
-  get(record: number): Buffer | null {
-    return this.decode(record, VIEW);
-  }
-
-  /** Decodes the record's bytes where they lie in their chunk (null: a null record). */
-  decode<T>(record: number, decoder: RangeDecoder<T>): T | null {
-    const length = this.#lengths.at(record);
-    if (length < 0) return null;
-    const position = this.#positions.at(record);
-    const start = position % CHUNK_SLOT;
-    return decoder.decodeRange(this.#chunks[(position - start) / CHUNK_SLOT]!, start, start + length);
+  /** Field `field` of record `n`. */
+  at(n: number, field: number): number {
+    return this.#blocks[n >>> BLOCK_SHIFT]![(n & BLOCK_MASK) * FIELDS + field]!;
   }
 }
 
@@ -123,15 +120,14 @@ class ByteColumn {
  * One partition's log. Offsets are array indexes plus `start` (always 0: nothing is deleted).
  *
  * Records are kept as columns (key and value bytes, headers, timestamps), not as one object per
- * record (see ByteColumn); records are made as objects when read (`read`, `records`), where they
+ * record (see ByteStore and RecordTable); records are made as objects when read (`read`, `records`), where they
  * are short-lived. The bytes are copied on append: a producer may reuse its buffers.
  */
 export class PartitionLog {
-  readonly #keys = new ByteColumn();
-  readonly #values = new ByteColumn();
+  readonly #bytes = new ByteStore();
+  readonly #table = new RecordTable();
   /** Headers of the records that have any (most have none). */
   readonly #headers = new Map<number, RecordHeaders>();
-  readonly #timestamps = new NumberColumn();
   readonly listeners = new Set<() => void>();
 
   constructor(
@@ -140,30 +136,32 @@ export class PartitionLog {
   ) {}
 
   get end(): number {
-    return this.#timestamps.length;
+    return this.#table.length;
   }
 
   /** Appends one record; returns its offset. */
   append(key: Buffer | null, value: Buffer | null, headers: RecordHeaders, timestamp: number): number {
-    this.#keys.push(key);
-    this.#values.push(value);
-    const offset = this.#timestamps.push(timestamp);
+    const bytes = this.#bytes;
+    const offset = this.#table.push(
+      key === null ? 0 : bytes.put(key),
+      key === null ? -1 : key.length,
+      value === null ? 0 : bytes.put(value),
+      value === null ? -1 : value.length,
+      timestamp,
+    );
     if (headers !== EMPTY_HEADERS) this.#headers.set(offset, headers);
     return offset;
   }
 
   /** The records at offsets `from` (inclusive) to `to` (exclusive), as fresh objects. */
   read(from: number, to: number): ConsumerRecord[] {
-    const end = Math.min(to, this.#timestamps.length);
+    const end = Math.min(to, this.end);
     const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
     const { topic, partition } = this;
-    const keys = this.#keys;
-    const values = this.#values;
     const headers = this.#headers;
-    const timestamps = this.#timestamps;
     for (let offset = from, i = 0; offset < end; offset++, i++) {
       const recordHeaders = headers.size === 0 ? EMPTY_HEADERS : (headers.get(offset) ?? EMPTY_HEADERS);
-      out[i] = { topic, partition, offset: String(offset), key: keys.get(offset), value: values.get(offset), headers: recordHeaders, timestamp: timestamps.at(offset) };
+      out[i] = { topic, partition, offset: String(offset), key: this.keyAt(offset), value: this.valueAt(offset), headers: recordHeaders, timestamp: this.timestampAt(offset) };
     }
     return out;
   }
@@ -174,7 +172,7 @@ export class PartitionLog {
    * decodes only values never pays for a key view, and the runtime never needs most offset strings.
    */
   readForConsumer(from: number, to: number): ConsumerRecord[] {
-    const end = Math.min(to, this.#timestamps.length);
+    const end = Math.min(to, this.end);
     const out: ConsumerRecord[] = new Array(Math.max(0, end - from));
     const headers = this.#headers;
     for (let offset = from, i = 0; offset < end; offset++, i++) {
@@ -186,27 +184,29 @@ export class PartitionLog {
 
   /** @internal The timestamp of the record at `offset`. */
   timestampAt(offset: number): number {
-    return this.#timestamps.at(offset);
+    return this.#table.at(offset, TIMESTAMP);
   }
 
   /** @internal Key bytes of the record at `offset` (a view of the log's storage). */
   keyAt(offset: number): Buffer | null {
-    return this.#keys.get(offset);
+    return this.decodeKeyAt(offset, VIEW);
   }
 
   /** @internal Value bytes of the record at `offset` (a view of the log's storage). */
   valueAt(offset: number): Buffer | null {
-    return this.#values.get(offset);
+    return this.decodeValueAt(offset, VIEW);
   }
 
   /** @internal Decodes the key bytes of the record at `offset` where they lie. */
   decodeKeyAt<T>(offset: number, decoder: RangeDecoder<T>): T | null {
-    return this.#keys.decode(offset, decoder);
+    const table = this.#table;
+    return this.#bytes.decode(table.at(offset, KEY_POSITION), table.at(offset, KEY_LENGTH), decoder);
   }
 
   /** @internal Decodes the value bytes of the record at `offset` where they lie. */
   decodeValueAt<T>(offset: number, decoder: RangeDecoder<T>): T | null {
-    return this.#values.decode(offset, decoder);
+    const table = this.#table;
+    return this.#bytes.decode(table.at(offset, VALUE_POSITION), table.at(offset, VALUE_LENGTH), decoder);
   }
 
   /** Every record of the log (for inspection: the test driver, tests). */
