@@ -7,12 +7,15 @@
  *   faster than its input);
  * - queue, never empty: the queue stays near its capacity, the handler takes 500 records and the
  *   consumer refills 500 (a back-pressured agent, slower than its input: the usual state under load);
+ * - manual acknowledgement: batches of 1,000 events handed out, then acknowledged one by one,
+ *   oldest first, each by its delivery number (what `stream.events()` + `event.ack()` do with
+ *   `ack: 'manual'` and `take(1000)`);
  * - tracker, caught up: every record is acknowledged before the next batch is delivered;
  * - tracker, lagging: the consumer stays 6,000 records ahead of the acknowledgements (a handler
  *   working on one batch while the next ones are queued).
  *
  * Nanoseconds per record (push, hand out, acknowledge), best of 5 rounds of 4,000,000 records
- * each, in one process. Rows go to bench/results/bookkeeping.json.
+ * each (200,000 for manual acknowledgement), in one process. Rows go to bench/results/bookkeeping.json.
  */
 import { Input } from '../src/app/input.js';
 import { PartitionTracker } from '../src/app/tracker.js';
@@ -50,6 +53,27 @@ function queueNeverEmpty(): number {
   return input.length;
 }
 
+const MANUAL_RECORDS = Math.min(RECORDS, 200_000);
+
+/** Hand out 1,000 records, acknowledge each by hand, oldest first; again. */
+function manualAcks(): number {
+  const input = new Input('t', CAPACITY, undefined);
+  const tracker = new PartitionTracker('t', 0);
+  const handed: ConsumerRecord[] = [];
+  const deliveries: number[] = [];
+  let offset = 0;
+  for (let b = 0; b < MANUAL_RECORDS / 1000; b++) {
+    for (let i = 0; i < 1000; i++) input.push(records[i]!, tracker, tracker.push(offset++, 1));
+    handed.length = deliveries.length = 0;
+    for (let i = 0; i < 1000; i++) {
+      handed.push(input.deliverNext() as ConsumerRecord);
+      deliveries.push(input.lastDelivery);
+    }
+    for (let i = 0; i < 1000; i++) input.ackItem(handed[i]!, deliveries[i]);
+  }
+  return tracker.committable;
+}
+
 /** Deliver 1,000 records, acknowledge all of them, again. */
 function trackerCaughtUp(): number {
   const tracker = new PartitionTracker('t', 0);
@@ -78,6 +102,7 @@ function trackerLagging(): number {
 const cases = [
   ['agent input queue, emptied every batch (push, hand out, acknowledge)', queueEmptied],
   ['agent input queue, never empty (back-pressured: near capacity, 500 out, 500 in)', queueNeverEmpty],
+  ['manual acknowledgement, batches of 1,000 events acknowledged one by one, oldest first', manualAcks],
   ['commit tracker, caught up (every record acknowledged before the next batch)', trackerCaughtUp],
   ['commit tracker, lagging (6,000 records delivered ahead of the acknowledgements)', trackerLagging],
 ] as const;
@@ -89,7 +114,7 @@ function main(): void {
     for (const [name, fn] of cases) {
       const started = process.hrtime.bigint();
       fn();
-      const ns = Number(process.hrtime.bigint() - started) / RECORDS;
+      const ns = Number(process.hrtime.bigint() - started) / (fn === manualAcks ? MANUAL_RECORDS : RECORDS);
       best.set(name, Math.min(best.get(name) ?? Infinity, ns));
     }
   }

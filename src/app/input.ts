@@ -49,12 +49,20 @@ export class Input {
   #head = 0;
   #count = 0;
 
-  // Handed to the handler, not yet acknowledged: slots [0, #pendingCount) of three arrays that
-  // keep their capacity (truncating an array frees its storage, to be regrown every batch).
+  // Handed to the handler, not yet acknowledged: slots [#pendingHead, #pendingTail) of three
+  // arrays that keep their capacity (truncating an array frees its storage, to be regrown every
+  // batch). An item acknowledged by hand before older ones leaves a hole (undefined). Slot i holds
+  // delivery number #pendingBase + i (deliveries are numbered by `deliveredTotal`), so that an
+  // event acknowledges its own slot without a search, and nothing is moved on an acknowledgement:
+  // acknowledging a batch of 1,000 events in order cost 77 us per event when each one shifted
+  // the rest.
   #pendingItems: (InputItem | undefined)[] = [];
   #pendingTrackers: (PartitionTracker | null)[] = [];
   #pendingSeqs: number[] = [];
-  #pendingCount = 0;
+  #pendingHead = 0;
+  #pendingTail = 0;
+  #pendingLive = 0;
+  #pendingBase = 0;
 
   #dataWaiters: (() => void)[] = [];
   #spaceWaiters: (() => void)[] = [];
@@ -126,11 +134,12 @@ export class Input {
     if (this.#count === 0) return undefined;
     const head = this.#head;
     const item = this.#items[head]!;
-    const n = this.#pendingCount;
+    const n = this.#pendingTail;
     this.#pendingItems[n] = item;
     this.#pendingTrackers[n] = this.#trackers[head]!;
     this.#pendingSeqs[n] = this.#seqs[head]!;
-    this.#pendingCount = n + 1;
+    this.#pendingTail = n + 1;
+    this.#pendingLive++;
     this.deliveredTotal++;
     this.#items[head] = undefined; // the queue no longer holds it
     this.#trackers[head] = null;
@@ -142,49 +151,99 @@ export class Input {
 
   /** Acknowledges every delivered item (the handler is done with them). */
   ackDelivered(): void {
-    const n = this.#pendingCount;
-    if (n === 0) return;
+    if (this.#pendingLive === 0) return;
     const items = this.#pendingItems;
     const trackers = this.#pendingTrackers;
     const seqs = this.#pendingSeqs;
-    for (let i = 0; i < n; i++) {
-      trackers[i]?.ack(seqs[i]!);
+    for (let i = this.#pendingHead; i < this.#pendingTail; i++) {
+      if (items[i] !== undefined) trackers[i]?.ack(seqs[i]!);
       items[i] = undefined;
       trackers[i] = null;
     }
-    this.#pendingCount = 0;
+    this.#resetPending();
   }
 
-  /** Acknowledges one delivered item (manual acknowledgement). Returns false if it was not pending. */
-  ackItem(item: InputItem): boolean {
+  /** Nothing pending: slots start again at 0, numbered from the next delivery. */
+  #resetPending(): void {
+    this.#pendingHead = this.#pendingTail = this.#pendingLive = 0;
+    this.#pendingBase = this.deliveredTotal;
+  }
+
+  /** The delivery number of the item handed out last (what `ackItem` takes to find it at once). */
+  get lastDelivery(): number {
+    return this.deliveredTotal - 1;
+  }
+
+  /**
+   * Acknowledges one delivered item (manual acknowledgement, a dropped element). `delivery`, its
+   * delivery number when known (`lastDelivery` right after it was handed out), finds it without a
+   * search. Returns false if it was not pending (acknowledged already).
+   */
+  ackItem(item: InputItem, delivery?: number): boolean {
     const items = this.#pendingItems;
-    const last = this.#pendingCount - 1;
-    let index = last;
-    // the usual case: the element in hand (a filter dropping it); else search
-    while (index >= 0 && items[index] !== item) index--;
-    if (index < 0) return false;
+    const head = this.#pendingHead;
+    let index = delivery === undefined ? -1 : delivery - this.#pendingBase;
+    if (index < head || index >= this.#pendingTail || items[index] !== item) {
+      // the oldest (acknowledging in order), else search from the newest (the element in hand)
+      if (items[head] === item && head < this.#pendingTail) {
+        index = head;
+      } else {
+        index = this.#pendingTail - 1;
+        while (index >= head && items[index] !== item) index--;
+        if (index < head) return false;
+      }
+    }
+    this.#pendingTrackers[index]?.ack(this.#pendingSeqs[index]!);
+    items[index] = undefined;
+    this.#pendingTrackers[index] = null;
+    if (--this.#pendingLive === 0) {
+      this.#resetPending();
+    } else if (index === head) {
+      let next = head + 1;
+      while (items[next] === undefined) next++; // stops at a live slot: one is left
+      this.#pendingHead = next;
+      if (next > 4096 && next * 2 > this.#pendingTail) this.#compactPending();
+    }
+    return true;
+  }
+
+  /** Moves the pending slots to the front (acknowledged oldest first, never all at once). */
+  #compactPending(): void {
+    const head = this.#pendingHead;
+    const tail = this.#pendingTail;
+    const items = this.#pendingItems;
     const trackers = this.#pendingTrackers;
     const seqs = this.#pendingSeqs;
-    trackers[index]?.ack(seqs[index]!);
-    if (index < last) {
-      items.copyWithin(index, index + 1, last + 1);
-      trackers.copyWithin(index, index + 1, last + 1);
-      seqs.copyWithin(index, index + 1, last + 1);
+    // a loop, not copyWithin: an array's copyWithin copies element by element, slowly
+    for (let i = head; i < tail; i++) {
+      items[i - head] = items[i];
+      trackers[i - head] = trackers[i]!;
+      seqs[i - head] = seqs[i]!;
     }
-    items[last] = undefined;
-    trackers[last] = null;
-    this.#pendingCount = last;
-    return true;
+    for (let i = tail - head; i < tail; i++) {
+      items[i] = undefined;
+      trackers[i] = null;
+    }
+    this.#pendingBase += head;
+    this.#pendingHead = 0;
+    this.#pendingTail = tail - head;
   }
 
   /** The delivered items not yet acknowledged, oldest first (what the handler is working on). */
   get pending(): InputItem[] {
-    return this.#pendingItems.slice(0, this.#pendingCount) as InputItem[];
+    const out: InputItem[] = [];
+    for (let i = this.#pendingHead; i < this.#pendingTail; i++) {
+      const item = this.#pendingItems[i];
+      if (item !== undefined) out.push(item);
+    }
+    return out;
   }
 
   /** The most recently delivered item still pending (the handler's current event). */
   get current(): InputItem | undefined {
-    return this.#pendingCount === 0 ? undefined : this.#pendingItems[this.#pendingCount - 1];
+    const items = this.#pendingItems;
+    for (let i = this.#pendingTail - 1; i >= this.#pendingHead; i--) if (items[i] !== undefined) return items[i];
+    return undefined;
   }
 
   /** Resolves when an item was pushed or the input closed. */

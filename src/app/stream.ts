@@ -170,8 +170,9 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
       fn: (value, core) => {
         const item = core.item!;
         const input = core.input;
+        const delivery = input.lastDelivery; // the item's: operators run right after it is handed out
         const context = core.context()!;
-        return { ...context, key: core.key as TKey, value, ack: () => void input.ackItem(item) } satisfies Event<TKey, T>;
+        return { ...context, key: core.key as TKey, value, ack: () => void input.ackItem(item, delivery) } satisfies Event<TKey, T>;
       },
       changesValue: true,
       needsKey: true,

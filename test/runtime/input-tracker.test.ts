@@ -82,18 +82,32 @@ describe('Input', () => {
   };
   const item = (n: number): ConsumerRecord => ({ topic: 't', partition: 0, offset: String(n), key: null, value: null, headers: {}, timestamp: n });
 
-  it('hands items out in order and acknowledges exactly the delivered ones, over 100,000 random steps', () => {
+  it('hands items out in order and acknowledges exactly the delivered ones, over 150,000 random steps', () => {
     const next = random(11);
     const input = new Input('t', 1 << 30, undefined);
     const { acked, tracker } = recorder();
     const queue: ConsumerRecord[] = [];
     let pending: ConsumerRecord[] = [];
+    const deliveryOf = new Map<ConsumerRecord, number>();
     const expectedAcks: number[] = [];
     let pushed = 0;
-    for (let step = 0; step < 100_000; step++) {
+    const ackOne = (victim: ConsumerRecord, step: number) => {
+      // by its delivery number (as events do), by a wrong one, or by identity alone
+      const how = next();
+      const delivery = how < 0.4 ? deliveryOf.get(victim) : how < 0.6 ? deliveryOf.get(victim)! + 1 : undefined;
+      expect(input.ackItem(victim, delivery), `step ${step}`).toBe(true);
+      expect(input.ackItem(victim, delivery)).toBe(false);
+      expectedAcks.push(Number(victim.offset));
+      pending = pending.filter((p) => p !== victim);
+    };
+    for (let step = 0; step < 150_000; step++) {
       const r = next();
+      const phase = step % 50_000;
       // keep the queue from emptying for long stretches (its ring wraps and grows), then drain it
-      const pushBias = step % 40_000 < 30_000 ? 0.55 : 0.3;
+      const pushBias = phase < 30_000 ? 0.55 : 0.3;
+      // from 10,000 to 20,000: no acknowledging everything at once, so that thousands of items
+      // stay pending and are acknowledged one by one, mostly oldest first (holes, compaction)
+      const byHand = phase >= 10_000 && phase < 20_000;
       if (r < pushBias) {
         const it = item(pushed);
         input.push(it, tracker, pushed++);
@@ -101,24 +115,55 @@ describe('Input', () => {
       } else if (r < 0.85) {
         const got = input.deliverNext() as ConsumerRecord | undefined;
         expect(got).toBe(queue.shift());
-        if (got !== undefined) pending.push(got);
-      } else if (r < 0.95) {
+        if (got !== undefined) {
+          pending.push(got);
+          deliveryOf.set(got, input.lastDelivery);
+        }
+      } else if (r < 0.95 && !byHand) {
         input.ackDelivered();
         for (const p of pending) expectedAcks.push(Number(p.offset));
         pending = [];
       } else if (pending.length > 0) {
-        const victim = pending[Math.floor(next() * pending.length)]!;
-        expect(input.ackItem(victim)).toBe(true);
-        expect(input.ackItem(victim)).toBe(false);
-        expectedAcks.push(Number(victim.offset));
-        pending = pending.filter((p) => p !== victim);
+        const oldest = byHand && next() < 0.8;
+        ackOne(oldest ? pending[0]! : pending[Math.floor(next() * pending.length)]!, step);
       }
       if (input.length !== queue.length) expect(input.length, `step ${step}`).toBe(queue.length);
       if (input.current !== pending[pending.length - 1]) expect(input.current, `step ${step}`).toBe(pending[pending.length - 1]);
+      if (step % 997 === 0) expect(input.pending, `step ${step}`).toEqual(pending);
     }
     expect(input.pending).toEqual(pending);
     expect(acked).toEqual(expectedAcks);
     expect(input.deliveredTotal).toBe(pushed - queue.length);
+  });
+
+  it('acknowledges thousands of pending items one by one, oldest first, then by delivery number', () => {
+    const input = new Input('t', 1 << 20, undefined);
+    const { acked, tracker } = recorder();
+    const delivered: { item: ConsumerRecord; delivery: number }[] = [];
+    const deliver = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const at = delivered.length;
+        input.push(item(at), tracker, at);
+        const got = input.deliverNext() as ConsumerRecord;
+        expect(got.offset).toBe(String(at));
+        delivered.push({ item: got, delivery: input.lastDelivery });
+      }
+    };
+    deliver(10_000);
+    // oldest first: the acknowledged front is dropped (and the rest moved to the front) as it goes
+    for (let i = 0; i < 9_000; i++) expect(input.ackItem(delivered[i]!.item)).toBe(true);
+    deliver(500);
+    expect(input.pending).toEqual(delivered.slice(9_000).map((d) => d.item));
+    // the rest in a scrambled order, each by its delivery number
+    const rest = delivered.slice(9_000);
+    const order = rest.map((_, i) => (i * 7919) % rest.length);
+    for (const i of order) expect(input.ackItem(rest[i]!.item, rest[i]!.delivery)).toBe(true);
+    expect(input.pending).toEqual([]);
+    expect(input.current).toBeUndefined();
+    expect(acked).toEqual([...Array.from({ length: 9_000 }, (_, i) => i), ...order.map((i) => 9_000 + i)]);
+    // and it starts again cleanly
+    deliver(3);
+    expect(input.pending.map((i) => (i as ConsumerRecord).offset)).toEqual(['10500', '10501', '10502']);
   });
 
   it('discards the queued items of one partition and keeps the rest in order', () => {
@@ -153,7 +198,7 @@ describe('Input', () => {
     expect(input.length).toBe(kept.length);
     for (let i = 0; i < 500; i++) input.push(item(pushed), a.tracker, pushed++); // and it takes more
     const rest: number[] = [];
-    for (let got = input.deliverNext(); got !== undefined; got = input.deliverNext()) rest.push(Number(got.offset));
+    for (let got = input.deliverNext(); got !== undefined; got = input.deliverNext()) rest.push(Number((got as ConsumerRecord).offset));
     expect(rest).toEqual([...kept, ...Array.from({ length: 500 }, (_, i) => pushed - 500 + i)]);
   });
 });
