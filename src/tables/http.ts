@@ -36,8 +36,8 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
   response.end(text);
 }
 
-function parseKey(table: Table<unknown, unknown, unknown>, segment: string): unknown {
-  const text = decodeURIComponent(segment);
+/** A key from its (decoded) path segment: as is for string keys, else JSON when it parses. */
+function parseKey(table: Table<unknown, unknown, unknown>, text: string): unknown {
   if (table.state.settings.key.name === 'string') return text;
   try {
     return JSON.parse(text);
@@ -60,7 +60,14 @@ export function describeTables(internals: AppInternals): unknown[] {
 
 function handle(internals: AppInternals, request: IncomingMessage, response: ServerResponse): void {
   const path = (request.url ?? '/').split('?')[0]!;
-  const parts = path.split('/').filter((p) => p !== '');
+  let parts: string[];
+  try {
+    parts = path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  } catch {
+    // a bad request must not reach the listener's caller: an exception there ends the worker
+    reply(response, 400, { error: `malformed percent-encoding in the path ${JSON.stringify(path)}` });
+    return;
+  }
   if (request.method !== 'GET' || parts[0] !== 'tables' || parts.length > 3) {
     reply(response, 404, { error: `no such resource: ${request.method} ${path}; try GET /tables or GET /tables/<name>/<key>` });
     return;
@@ -69,9 +76,9 @@ function handle(internals: AppInternals, request: IncomingMessage, response: Ser
     reply(response, 200, describeTables(internals));
     return;
   }
-  const table = tablesOf(internals).find((t) => t.name === decodeURIComponent(parts[1]!));
+  const table = tablesOf(internals).find((t) => t.name === parts[1]);
   if (table === undefined) {
-    reply(response, 404, { error: `no table named ${JSON.stringify(decodeURIComponent(parts[1]!))}; GET /tables lists them` });
+    reply(response, 404, { error: `no table named ${JSON.stringify(parts[1])}; GET /tables lists them` });
     return;
   }
   if (parts.length === 2) {

@@ -29,6 +29,22 @@ describe('the tables HTTP view on the worker web port', () => {
     expect(started[1]!.server).toBeUndefined();
   });
 
+  it('answers a malformed percent-encoding with 400 and keeps serving (it used to end the process)', async () => {
+    const brokerUrl = freshBrokerUrl();
+    cleanups.push(() => dropBroker(brokerUrl));
+    const app = new App('viewer', { broker: brokerUrl, logger: silentLogger, webPort: 0 });
+    app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+    cleanups.push(() => app.stop());
+    await app.start();
+    const base = (app.internals.components.find((c) => c.name === 'tables:web') as TablesWebView).server!.url;
+    for (const path of ['/tables/counts/%E0%A4%A', '/tables/%E0%A4%A', '/tables/counts/%']) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toContain('malformed percent-encoding');
+    }
+    expect((await fetch(`${base}/tables`)).status).toBe(200);
+  });
+
   it('lists tables and returns a key value as JSON', async () => {
     const brokerUrl = freshBrokerUrl();
     cleanups.push(() => dropBroker(brokerUrl));
