@@ -281,7 +281,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   }
 
   takeChanges(options: TakeChangesOptions = {}): PartitionBatch[] {
-    const { partition: only, excludeMarked = () => false } = options;
+    const { partition: only, excludeMarked = () => false, rollBackMarked = false } = options;
     const batches: PartitionBatch[] = [];
     for (const [partition, cache] of this.caches) {
       if (cache.dirty.length === 0 || (only !== undefined && partition !== only)) continue;
@@ -304,6 +304,14 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
         // The scope's keys go out as they were before it, and their current state stays pending.
         for (const [cacheKey, before] of undo) {
           writes.push({ key: this.keyCodec.encode(before.key), value: before.present ? this.valueCodec.encode(before.value as TValue) : null, partition });
+          if (rollBackMarked) {
+            if (before.present) {
+              cache.entries.set(cacheKey, { cacheKey, key: before.key, value: before.value as TValue, dirty: false, deleted: false, rawKey: undefined, rawValue: undefined });
+            } else {
+              cache.entries.delete(cacheKey);
+            }
+            continue;
+          }
           const live = cache.entries.get(cacheKey);
           if (live !== undefined) {
             live.dirty = true;
@@ -313,6 +321,7 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
           }
         }
       }
+      if (undo !== undefined && rollBackMarked) cache.undoCount = 0; // the scope is undone
       batches.push({ partition, writes, checkpoint: undefined });
     }
     return batches;

@@ -107,6 +107,13 @@ export interface TakeChangesOptions {
   readonly partition?: number;
   /** Leave out the current undo scope of the partitions for which this returns true. */
   readonly excludeMarked?: (partition: number) => boolean;
+  /**
+   * With `excludeMarked`: also put the left-out keys back in the cache as they were before the
+   * scope (what the taken writes say), instead of keeping their current state pending. For a
+   * partition given up (revoked, or the worker stopping) while an event is still writing to it:
+   * the event is not committed and will be handled again, so its writes must go nowhere.
+   */
+  readonly rollBackMarked?: boolean;
 }
 
 export type StoreFactory = <TKey, TValue>(url: string, options: StoreOptions<TKey, TValue>) => Store<TKey, TValue>;

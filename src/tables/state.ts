@@ -95,6 +95,8 @@ export class TableState<TKey, TValue> implements AppComponent {
   private readonly partsByNumber: Array<PartitionState | undefined> = [];
   private readonly isGlobal: boolean;
   private committing: Promise<void> = Promise.resolve();
+  /** The offsets of the runtime's last commit (what the changelog must cover, and no more). */
+  private lastPositions: readonly TopicPartitionOffset[] | undefined;
   /** The last store write started by a commit (writes are chained in the store). */
   private storeWrites: Promise<void> = Promise.resolve();
   private stopPolling: (() => void) | undefined;
@@ -233,8 +235,12 @@ export class TableState<TKey, TValue> implements AppComponent {
     const numbers = new Set(revoked.filter((tp) => source === undefined || tp.topic === source).map((tp) => tp.partition));
     for (const partition of numbers) {
       if (!this.parts.has(partition)) continue;
-      // The runtime committed (and so ran beforeCommit) before revoking: nothing is pending here.
-      await this.commitNow(undefined, partition);
+      // The runtime committed (and so ran beforeCommit) before revoking. What is left are the
+      // writes of events still in flight: not committed, so the next owner of the partition
+      // handles them again, and their writes must reach neither the changelog (the replay guard
+      // would skip them there) nor the store: commit against the positions of that last commit,
+      // rolling the unfinished event's writes back.
+      await this.commitNow(this.lastPositions, partition, true);
       this.parts.delete(partition);
       this.partsByNumber[partition] = undefined;
       this.listener?.revoked(partition);
@@ -243,6 +249,7 @@ export class TableState<TKey, TValue> implements AppComponent {
   }
 
   beforeCommit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
+    if (offsets !== undefined) this.lastPositions = offsets;
     const next = this.committing.then(() => this.commitNow(offsets));
     this.committing = next.catch(() => undefined);
     return next;
@@ -255,7 +262,8 @@ export class TableState<TKey, TValue> implements AppComponent {
     await this.committing.catch(() => undefined);
     const store = this.storeInstance;
     try {
-      await this.commitNow(undefined);
+      // as on revocation: the writes of events the last commit did not cover go nowhere
+      await this.commitNow(this.lastPositions, undefined, true);
       await this.storeWrites;
     } finally {
       // Never `close()` (which flushes): whatever the commit did not send to the changelog must
@@ -369,20 +377,23 @@ export class TableState<TKey, TValue> implements AppComponent {
   // ------------------------------------------------------------------------------------------
   // Commit
 
-  private async commitNow(offsets: readonly TopicPartitionOffset[] | undefined, only?: number): Promise<void> {
+  private async commitNow(offsets: readonly TopicPartitionOffset[] | undefined, only?: number, final = false): Promise<void> {
     const store = this.storeInstance;
     if (store === undefined || this.global) return;
     const committing = new Map<string, bigint>();
     for (const { topic, partition, offset } of offsets ?? []) committing.set(`${topic}\u0000${partition}`, BigInt(offset));
     // An event at or past the offset being committed is still in progress (or came after the
     // commit point): its writes wait for the next commit, so the changelog matches the offsets.
+    // A partition absent from the offsets has no event done yet (the runtime lists every
+    // partition with a committable offset), so its writer is in progress too; events from
+    // channels (offset -1) have nothing to commit and are never held back.
     const inProgress = (partition: number): boolean => {
       const state = this.parts.get(partition);
-      if (state?.topic === undefined || state.offset === undefined) return false;
+      if (state?.topic === undefined || state.offset === undefined || state.offset === '-1') return false;
       const next = committing.get(`${state.topic}\u0000${partition}`);
-      return next !== undefined && BigInt(state.offset) >= next;
+      return next === undefined ? offsets !== undefined : BigInt(state.offset) >= next;
     };
-    const taken = store.takeChanges({ partition: only, excludeMarked: inProgress });
+    const taken = store.takeChanges({ partition: only, excludeMarked: inProgress, rollBackMarked: final });
     if (taken.length === 0) return;
     const records: ProducerRecord[] = [];
     const pending: Array<{ batch: PartitionBatch; sources: Record<string, string>; streamTime: number | undefined }> = [];
