@@ -180,6 +180,7 @@ export class AgentInstance implements StreamHost {
   /** The item most recently handed to the handler (for replies and the event context). */
   current: InputItem | undefined;
   currentInput: Input | undefined;
+  batchSpansPartitions = false;
   #stopped = false;
   #done: Promise<void> | undefined;
   #cancelBackoff: (() => void) | undefined;
@@ -374,6 +375,9 @@ export class AgentInstance implements StreamHost {
     if (item === undefined) return undefined;
     if (isChannelMessage(item)) {
       return { topic: this.currentInput?.source ?? '', partition: 0, offset: '-1', timestamp: item.timestamp, headers: item.headers, record: undefined };
+    }
+    if (this.batchSpansPartitions) {
+      return { topic: item.topic, partition: item.partition, offset: item.offset, timestamp: item.timestamp, headers: item.headers, record: item, spansPartitions: true };
     }
     return { topic: item.topic, partition: item.partition, offset: item.offset, timestamp: item.timestamp, headers: item.headers, record: item };
   }

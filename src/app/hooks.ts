@@ -28,6 +28,12 @@ export interface EventContext {
   readonly headers: RecordHeaders;
   /** The raw record (key and value bytes as on the wire); absent for channel events. */
   readonly record: ConsumerRecord | undefined;
+  /**
+   * True when the handler holds a `take()` batch of events from more than one partition: this
+   * context is then the batch's last event's, and state kept per partition (tables) cannot tell
+   * which partition a write or read belongs to.
+   */
+  readonly spansPartitions?: boolean;
 }
 
 /** A component with a life inside the worker (a table, a cache, ...). Every hook is optional. */

@@ -36,6 +36,8 @@ export interface StreamHost {
   /** The item most recently handed to the handler, and its input (set by tracking streams). */
   current: InputItem | undefined;
   currentInput: Input | undefined;
+  /** Set by `take()`: the batch in the handler's hands holds events of more than one partition. */
+  batchSpansPartitions: boolean;
   readonly manualAck: boolean;
   /** Handles a record whose bytes could not be decoded (error policy); the stream acks it after. */
   onDecodeError(input: Input, item: InputItem, error: unknown): void;
@@ -411,6 +413,26 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
 
   override produce(): Promise<IteratorResult<T[]>> {
     const batch: T[] = [];
+    const core = this.core;
+    const host = core.host;
+    host.batchSpansPartitions = false;
+    // Whether the batch's elements come from more than one partition (then no single event is
+    // "current": state kept per partition, as tables are, cannot be written from the batch).
+    let firstTopic: string | undefined;
+    let firstPartition = -1;
+    let mixed = false;
+    const add = (value: T): void => {
+      const item = core.item!;
+      if (!mixed && !isChannelMessage(item)) {
+        if (firstTopic === undefined) {
+          firstTopic = item.topic;
+          firstPartition = item.partition;
+        } else if (item.partition !== firstPartition || item.topic !== firstTopic) {
+          mixed = true;
+        }
+      }
+      batch.push(value);
+    };
     let expired = false;
     let cancelTimer: (() => void) | undefined;
     let wake: (() => void) | undefined;
@@ -424,6 +446,7 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
     }
     const finish = (): IteratorResult<T[]> => {
       cancelTimer?.();
+      host.batchSpansPartitions = mixed;
       return batch.length > 0 ? { value: batch, done: false } : DONE;
     };
     const fill = (): Promise<IteratorResult<T[]>> | IteratorResult<T[]> => {
@@ -447,11 +470,11 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
         }
         if (isThenable(result)) {
           return Promise.resolve(result).then((value) => {
-            if (value !== SKIP) batch.push(value as T);
+            if (value !== SKIP) add(value as T);
             return fill();
           });
         }
-        batch.push(result as T);
+        add(result as T);
       }
     };
     return Promise.resolve(fill());

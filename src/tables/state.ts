@@ -300,9 +300,23 @@ export class TableState<TKey, TValue> implements AppComponent {
     return [...this.parts.keys()].sort((a, b) => a - b);
   }
 
+  /** The handler's current event, refused when it is a batch spanning partitions (no single partition). */
+  private currentEvent(): EventContext | undefined {
+    const event = this.internals.currentEvent();
+    if (event?.spansPartitions === true && !this.isGlobal) {
+      throw new TableAccessError(
+        { table: this.table, partition: event.partition },
+        `used while the handler holds a take() batch of events from several partitions (the last from ${event.topic}[${event.partition}]@${event.offset}): ` +
+          'a table is read and written on the partition of the event being processed, and in such a batch there is no single one. ' +
+          'Use the table per event (iterate the stream itself), or take() from a topic with one partition.',
+      );
+    }
+    return event;
+  }
+
   /** Reads inside a handler look at the event's partition; outside, at every partition held. */
   read(key: TKey): TValue | undefined {
-    const event = this.internals.currentEvent();
+    const event = this.currentEvent();
     if (event !== undefined && !this.isGlobal) return this.store.getSync(event.partition, key);
     for (const partition of this.heldPartitions()) {
       const value = this.store.getSync(partition, key);
@@ -312,7 +326,7 @@ export class TableState<TKey, TValue> implements AppComponent {
   }
 
   contains(key: TKey): boolean {
-    const event = this.internals.currentEvent();
+    const event = this.currentEvent();
     if (event !== undefined && !this.global) return this.store.has(event.partition, key);
     return this.heldPartitions().some((partition) => this.store.has(partition, key));
   }
@@ -322,7 +336,7 @@ export class TableState<TKey, TValue> implements AppComponent {
    * is a replay whose writes are already in the changelog (the write must be skipped).
    */
   writeTarget(): number | undefined {
-    const event = this.internals.currentEvent();
+    const event = this.currentEvent();
     if (this.isGlobal) {
       throw new TableAccessError({ table: this.table }, 'a global table is read-only: write its changelog topic instead.');
     }

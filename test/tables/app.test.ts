@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { createStore } from '../../src/store/index.js';
 import type { Table } from '../../src/tables/index.js';
-import { MemoryTransport } from '../../src/transport/memory/index.js';
+import { MemoryBroker, MemoryTransport } from '../../src/transport/memory/index.js';
 import { partitionForKey } from '../../src/transport/partitioner.js';
 import { dropBroker, freshBrokerUrl, removeDir, tempDir } from './harness.js';
 import { KillableTransport } from './killable.js';
@@ -236,4 +236,46 @@ describe('an event unfinished when the worker gives up its partition', () => {
       expect(second.ledger.state.skippedReplays).toBe(0);
     });
   }
+});
+
+describe('tables and take() batches', () => {
+  async function batches(partitions: number) {
+    const brokerUrl = freshBrokerUrl();
+    cleanups.push(() => dropBroker(brokerUrl));
+    const app = new App('batches', { broker: brokerUrl, logger: silentLogger });
+    const clicks = app.topic(defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions }));
+    const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+    let counted = 0;
+    app.agent(clicks, async (stream) => {
+      for await (const batch of stream.take(1000, { within: 100 })) {
+        for (const url of batch) counts.set(url, counts.get(url) + 1);
+        counted += batch.length;
+      }
+    });
+    cleanups.push(() => app.stop());
+    await app.start();
+    const urls = Array.from({ length: 200 }, (_, i) => `/p/${i % 20}`);
+    await new MemoryTransport(brokerUrl).producer().send('clicks', urls.map((u) => ({ key: Buffer.from(u), value: Buffer.from(u) })));
+    return { app, counts, counted: () => counted, brokerUrl };
+  }
+
+  it('refuse a batch of events from several partitions, naming why (writes went to the last event\'s partition)', async () => {
+    const { app, counts, counted, brokerUrl } = await batches(2);
+    const broker = MemoryBroker.forUrl(brokerUrl);
+    const deadLetters = () => [...broker.topics.keys()].filter((t) => t.endsWith('-dlq')).flatMap((t) => broker.topics.get(t)!.logs.flatMap((l) => l.records));
+    for (let i = 0; i < 300 && deadLetters().length < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(counted()).toBe(0);
+    const letters = deadLetters();
+    expect(letters).toHaveLength(200); // nothing lost: every event of the refused batches is dead-lettered
+    expect(letters[0]!.headers['mephisto-error']!.toString()).toMatch(/take\(\) batch of events from several partitions/);
+    await app.internals.flush();
+    for (const { keys } of counts.stats()) expect(keys).toBe(0);
+  });
+
+  it('take a batch from one partition as before', async () => {
+    const { counts, counted } = await batches(1);
+    for (let i = 0; i < 300 && counted() < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(counted()).toBe(200);
+    expect(counts.get('/p/0')).toBe(10);
+  });
 });
