@@ -45,6 +45,8 @@ export class Sender {
     readonly producer: Producer,
     readonly logger: Logger,
     readonly maxBatch = 10_000,
+    /** Called once, on the first failed send: its records are lost, so the worker must stop (the runtime crashes). */
+    readonly onFailure: (error: unknown) => void = () => {},
   ) {}
 
   /** Records queued and not yet handed to the producer. */
@@ -65,12 +67,12 @@ export class Sender {
     this.#unacked++;
     const batch = (this.#batch ??= deferred());
     if (++this.#count >= this.maxBatch) {
-      void this.flush();
+      this.#flushInBackground();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
-        void this.flush();
+        this.#flushInBackground();
       });
     }
     return batch.promise;
@@ -87,9 +89,15 @@ export class Sender {
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
+  /** A flush nobody awaits: a failure is kept for the commits (and reported by onFailure), not thrown here. */
+  #flushInBackground(): void {
+    this.flush().catch(() => {});
+  }
+
   /**
-   * Sends what is queued; resolves when it and every earlier batch were acknowledged, rejects if
-   * any send since the last successful flush failed (so that a commit never passes a lost send).
+   * Sends what is queued; resolves when it and every earlier batch were acknowledged. Once a send
+   * failed, every flush rejects with that failure from then on: its records are lost, and no
+   * commit may pass them (a restart reprocesses from the last commit before it).
    */
   flush(): Promise<void> {
     if (this.#count > 0) {
@@ -118,18 +126,16 @@ export class Sender {
         },
         (error: unknown) => {
           settled();
-          this.#failure = error;
+          const first = this.#failure === undefined;
+          this.#failure ??= error;
           this.logger.error('Send to the broker failed; offsets will not be committed past it', { error });
           batch.reject(error);
+          if (first) this.onFailure(error);
         },
       );
     }
     return this.#chain.then(() => {
-      const failure = this.#failure;
-      if (failure !== undefined) {
-        this.#failure = undefined;
-        throw failure;
-      }
+      if (this.#failure !== undefined) throw this.#failure;
     });
   }
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/index.js';
 import { Sender } from '../../src/app/sender.js';
-import { silentLogger } from '../../src/logging.js';
+import { memoryLogger, silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { MemoryTransport } from '../../src/transport/memory/index.js';
 import { withProducers } from '../transport/decorate.js';
@@ -102,5 +102,57 @@ describe('back-pressure from the broker', () => {
     for (let i = 0; i < 2000 && (await out()) < total; i++) await turn();
     expect(await out()).toBe(total);
     expect(handled).toBe(total);
+  });
+});
+
+describe('a failed send', () => {
+  it('stops the worker without committing past the lost records, and every later flush fails (it crashed the process, or a later commit passed them)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const transport = new MemoryTransport(`memory://lost-${randomUUID()}`);
+    let failNext = true;
+    const failing = withProducers(transport, (producer) => ({
+      sendBatch: async (batches, options) => {
+        if (failNext && batches.some((b) => b.topic === 'out')) {
+          failNext = false;
+          throw new Error('MESSAGE_TOO_LARGE (simulated)');
+        }
+        return producer.sendBatch(batches, options);
+      },
+    }));
+    const source = defineTopic({ name: 'in', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
+    const sink = defineTopic({ name: 'out', key: codecs.bytes, value: codecs.bytes, partitions: 1 });
+    await transport.admin().createTopics([{ topic: 'in', partitions: 1 }]);
+    await transport.producer().send('in', Array.from({ length: 10 }, (_, i) => ({ key: null, value: Buffer.from(String(i)) })));
+    const logger = memoryLogger();
+    const app = new App('lost', { broker: failing, logger, commitInterval: 20, env: {} });
+    app.agent(app.topic(source), async function* forward(stream) {
+      for await (const bytes of stream) yield bytes;
+    }, { sink: [app.topic(sink)] });
+    try {
+      await app.start();
+      for (let i = 0; i < 200 && app.internals.running; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(app.internals.running).toBe(false); // crashed: it stopped by itself
+      expect(await transport.admin().fetchCommittedOffsets('lost', 'in')).toEqual([]);
+      expect(logger.entries.some((e) => e.level === 'error' && /Worker stops: .*a send to the broker failed.*MESSAGE_TOO_LARGE/.test(e.message))).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await app.stop();
+    }
+  });
+
+  it('keeps failing every flush once a send failed', async () => {
+    let calls = 0;
+    const failures: unknown[] = [];
+    const producer = { sendBatch: async () => (++calls === 1 ? Promise.reject(new Error('broker down')) : []) } as unknown as Producer;
+    const sender = new Sender(producer, silentLogger, 10_000, (error) => void failures.push(error));
+    void sender.enqueue('t', record(1)).catch(() => {});
+    await expect(sender.flush()).rejects.toThrow('broker down');
+    void sender.enqueue('t', record(2)).catch(() => {});
+    await expect(sender.flush()).rejects.toThrow('broker down'); // the second batch went out, the first is still lost
+    expect(failures).toHaveLength(1);
   });
 });
