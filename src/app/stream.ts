@@ -313,6 +313,13 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
     try {
       value = decodeValue(codecs.value, item);
       if (this.#needsKey) {
+        // A value still being decoded (a registry lookup) must not reject unobserved when the key
+        // turns out undecodable too: that ended the process. The record is dead-lettered once.
+        if (isThenable(value)) {
+          const pending = Promise.resolve(value);
+          pending.catch(() => {});
+          value = pending;
+        }
         const key = decodeKey(codecs.key, item);
         if (isThenable(key)) {
           return Promise.resolve(key).then(

@@ -87,3 +87,42 @@ describe('an app with a schema registry (memory)', () => {
     expect(dlq[0]!.value!.toString()).toBe('plain text, not framed');
   });
 });
+
+describe('an undecodable key and value in one record', () => {
+  it('dead-letters the record once, whether the key fails at once or later, with no unhandled rejection (it ended the process)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const keySchema = { type: 'record', name: 'K', namespace: 'x', fields: [{ name: 'id', type: 'string' }] };
+    const valueSchema = { type: 'record', name: 'V', namespace: 'x', fields: [{ name: 'n', type: 'int' }] };
+    const brokerUrl = `memory://kv-${randomUUID()}`;
+    const broker = MemoryBroker.forUrl(brokerUrl);
+    const topic = defineTopic({ name: 'kv', key: codecs.avroSchema<{ id: string }>(keySchema), value: codecs.avroSchema<{ n: number }>(valueSchema), partitions: 1 });
+    const app = new App('kvapp', { broker: brokerUrl, registry: `memory://kv-${randomUUID()}`, logger: memoryLogger(), commitInterval: 60_000, env: {} });
+    const seen: unknown[] = [];
+    app.agent(app.topic(topic), async function read(stream) {
+      for await (const pair of stream.items()) seen.push(pair);
+    });
+    try {
+      await app.start();
+      const raw = new MemoryTransport(brokerUrl).producer();
+      // a key that fails at once (not framed), a value whose writer must be fetched (unknown id)
+      await raw.send('kv', [{ key: Buffer.from('not framed'), value: frame(4242, Buffer.from([2])) }]);
+      // both fetched, both unknown
+      await raw.send('kv', [{ key: frame(4243, Buffer.from([2, 97])), value: frame(4244, Buffer.from([2])) }]);
+      const deadLetters = () => broker.topics.get('kvapp-read-dlq')?.logs.flatMap((log) => log.records) ?? [];
+      for (let i = 0; i < 300 && deadLetters().length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        await app.internals.flush();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(deadLetters()).toHaveLength(2);
+      expect(seen).toEqual([]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await app.stop();
+      MemoryBroker.drop(brokerUrl);
+    }
+  });
+});
