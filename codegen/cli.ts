@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { isSchemaError, type SchemaError } from '../src/errors.js';
+import { header as GENERATED_HEADER } from './emit/scope.js';
 import { generate, type GeneratedFile, type GenerateOptions } from './generate.js';
 import type { SourceFile } from './resolve.js';
 import { pullForCodegen, type RegistryCodegenFlags } from './registry-source.js';
@@ -77,6 +78,15 @@ function runOnce(flags: CodegenFlags, options: GenerateOptions, io: CodegenIO): 
     throw error;
   }
   if (flags.check) return check(flags.out, files, io);
+  try {
+    assertReplaceable(flags, files);
+  } catch (error) {
+    if (error instanceof InputError) {
+      io.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   writeAtomically(flags.out, files);
   io.log(`mephisto codegen: wrote ${files.length} files to ${flags.out}`);
   return 0;
@@ -140,6 +150,34 @@ export function check(out: string, files: readonly GeneratedFile[], io: CodegenI
 }
 
 /**
+ * The output directory is replaced as a whole: refuse one that holds anything mephisto did not
+ * generate (the schemas, the manifest, a user's own files), which the swap would delete.
+ */
+export function assertReplaceable(flags: Pick<CodegenFlags, 'out' | 'schemas' | 'manifest'>, files: readonly GeneratedFile[]): void {
+  const root = resolve(flags.out);
+  const inside = (path: string) => path === root || path.startsWith(root + sep);
+  for (const [flag, path] of [['--schemas', flags.schemas], ['--manifest', flags.manifest]] as const) {
+    if (path !== undefined && inside(resolve(path))) {
+      throw new InputError(`--out: ${flags.out} holds ${flag} ${path}, and the output directory is replaced as a whole on every run; give the generated code a directory of its own`);
+    }
+  }
+  if (!existsSync(root)) return;
+  if (!statSync(root).isDirectory()) throw new InputError(`--out: ${flags.out} is a file, not a directory`);
+  // ours: what this run writes (replaced anyway, even if edited by hand) and what an earlier run wrote
+  const written = new Set(files.map((file) => file.path));
+  const foreign = listFiles(root).filter(
+    (path) => !written.has(toPosix(relative(root, path))) && !(path.endsWith('.ts') && readFileSync(path, 'utf8').startsWith(GENERATED_HEADER)),
+  );
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 5).map((path) => toPosix(relative(process.cwd(), path)));
+    throw new InputError(
+      `--out: ${flags.out} holds files mephisto did not generate (${shown.join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}), ` +
+        'and the output directory is replaced as a whole on every run; move them out, or give the generated code a directory of its own',
+    );
+  }
+}
+
+/**
  * Writes the whole output into a fresh sibling directory, then swaps it in with renames, so the
  * output directory is always either the old or the new generation, never half of each.
  */
@@ -179,7 +217,13 @@ async function watch(flags: CodegenFlags, options: GenerateOptions, io: CodegenI
     }
   };
   const watched = [resolve(flags.schemas), ...(flags.manifest === undefined ? [] : [resolve(flags.manifest)])];
-  const watcher = watchFiles(watched, { ignoreInitial: true });
+  // Our own writes (an --out inside --schemas, or its staging and old copies beside it) are no change.
+  const out = resolve(flags.out);
+  const ownOutput = (path: string) => {
+    const full = resolve(path);
+    return full === out || full.startsWith(out + sep) || basename(full).startsWith(`.${basename(out)}.new-`) || basename(full).startsWith(`.${basename(out)}.old-`) || dirname(full).includes(`${sep}.${basename(out)}.`);
+  };
+  const watcher = watchFiles(watched, { ignoreInitial: true, ignored: ownOutput });
   // Watch first, then generate: a change made while the first generation runs is not missed.
   await new Promise<void>((ready) => watcher.once('ready', () => ready()));
   watcher.on('all', () => {
