@@ -62,7 +62,9 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
         const fallback =
           defaultLiteral(field.type, field.default.json, scope) ??
           `${scope.runtime('defaultValue')}<${valueType(field.type, scope)}>(${typeOf}, ${stringLiteral(field.name)})`;
-        writer.writeLine(`this.${field.name} = ${value} === undefined ? ${fallback} : ${value};`);
+        // `init.toString` (and every other Object.prototype member) is inherited when left out
+        const missing = field.name in Object.prototype ? `!Object.hasOwn(init, ${stringLiteral(field.name)}) || ${value} === undefined` : `${value} === undefined`;
+        writer.writeLine(`this.${field.name} = ${missing} ? ${fallback} : ${value};`);
       }
     });
     writer.blankLine();

@@ -272,3 +272,25 @@ describe('validate, errors and JSON', () => {
     expect(() => bindModel(class {}, avro.Type.forSchema('int'))).toThrow(/not a record type/);
   });
 });
+
+describe('fields named like Object.prototype members', () => {
+  it('take their defaults when left out, not the inherited functions (toString, valueOf)', async () => {
+    const { class_ } = await import('../codegen/generated-fixtures/number/spec/keywords/class.js');
+    const { Date_ } = await import('../codegen/generated-fixtures/number/spec/keywords/Date.js');
+    const { Record_ } = await import('../codegen/generated-fixtures/number/spec/keywords/Record.js');
+    const date = new Date_({ Buffer: Buffer.from([1]) });
+    const init = {
+      class: 'c', delete: false, constructor: 'k', toJSON: 'j', schema: 's', prototype: 'p', encode: 'e', decode: 'd', type: 't',
+      fullName: 'f', validate: 'v', fromJSON: 'fj', hasOwnProperty: 'h', function: 'new' as const, Date: date, Record: new Record_({ Date: date }),
+      string: Buffer.from('ab'),
+    };
+    // (TypeScript checks a literal's inherited toString against `toString?: string`: the cast says "left out")
+    const defaulted = new class_(init as unknown as ConstructorParameters<typeof class_>[0]);
+    expect(defaulted.toString).toBe('s');
+    expect(defaulted.valueOf).toBe(7);
+    const back = class_.type.fromBuffer(class_.type.toBuffer(defaulted)) as InstanceType<typeof class_>;
+    expect([back.toString, back.valueOf, back.constructor]).toEqual(['s', 7, 'k']);
+    const given = new class_({ ...init, toString: 'given', valueOf: 1 });
+    expect([given.toString, given.valueOf]).toEqual(['given', 1]);
+  });
+});

@@ -105,7 +105,9 @@ export const types = new $AvroTypes(
         },
         {"name":"Date","type":"spec.keywords.Date"},
         {"name":"Record","type":"spec.keywords.Record"},
-        {"name":"string","type":{"type":"fixed","name":"spec.keywords.string_","size":2}}
+        {"name":"string","type":{"type":"fixed","name":"spec.keywords.string_","size":2}},
+        {"name":"toString","type":"string","default":"s"},
+        {"name":"valueOf","type":"int","default":7}
       ]
     },
     {

@@ -40,6 +40,8 @@ export interface class_ {
   Date: Date_;
   Record: Record_;
   string: string_;
+  toString: string;
+  valueOf: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export class class_ {
     this.Date = init.Date;
     this.Record = init.Record;
     this.string = init.string;
+    this.toString = !Object.hasOwn(init, 'toString') || init.toString === undefined ? 's' : init.toString;
+    this.valueOf = !Object.hasOwn(init, 'valueOf') || init.valueOf === undefined ? 7 : init.valueOf;
   }
 
   /** The Avro full name: a discriminant that narrows unions of records. */
@@ -130,6 +134,8 @@ export declare namespace class_ {
     Date: Date_;
     Record: Record_;
     string: string_;
+    toString?: string;
+    valueOf?: number;
   }
   /** The plain JSON form (`toJSON`, `fromJSON`). */
   interface Json {
@@ -151,6 +157,8 @@ export declare namespace class_ {
     Date: Date_.Json;
     Record: Record_.Json;
     string: string;
+    toString: string;
+    valueOf: number;
   }
 }
 
