@@ -83,6 +83,8 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
   private readonly byPartition: Array<PartitionCache<TKey, TValue> | undefined> = [];
   private readonly stringKeys: boolean;
   private writing: Promise<void> = Promise.resolve();
+  /** The first failed write: the store takes no more (its checkpoint stays where it was last stored). */
+  private failure: unknown;
 
   constructor(
     readonly url: string,
@@ -329,7 +331,15 @@ export abstract class CachedStore<TKey, TValue> implements Store<TKey, TValue> {
 
   write(batches: readonly PartitionBatch[]): Promise<void> {
     // Writes run one after another so that batches reach the store in the order they were taken.
-    const next = this.writing.then(() => (batches.length === 0 ? undefined : this.persist(batches)));
+    // After a failed one, none: a later batch's checkpoint would claim the lost batch's changes
+    // are stored, and a restart would not replay them from the changelog.
+    const next = this.writing.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+      return batches.length === 0 ? undefined : this.persist(batches);
+    }).catch((error: unknown) => {
+      this.failure ??= error;
+      throw error;
+    });
     this.writing = next.catch(() => undefined);
     return next;
   }

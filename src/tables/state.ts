@@ -95,6 +95,8 @@ export class TableState<TKey, TValue> implements AppComponent {
   private readonly partsByNumber: Array<PartitionState | undefined> = [];
   private readonly isGlobal: boolean;
   private committing: Promise<void> = Promise.resolve();
+  /** A store write failed (logged once; the store refuses the rest, see CachedStore.write). */
+  private storeFailed = false;
   /** The offsets of the runtime's last commit (what the changelog must cover, and no more). */
   private lastPositions: readonly TopicPartitionOffset[] | undefined;
   /** The last store write started by a commit (writes are chained in the store). */
@@ -244,7 +246,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       this.parts.delete(partition);
       this.partsByNumber[partition] = undefined;
       this.listener?.revoked(partition);
-      await this.store.revoke(partition);
+      await this.store.revoke(partition).catch((error: unknown) => this.onStoreFailure(error));
     }
   }
 
@@ -453,9 +455,13 @@ export class TableState<TKey, TValue> implements AppComponent {
     // The changelog has these changes now, so the offsets may be committed: the store write
     // (LevelDB's own thread) need not hold the commit up. Writes stay in order, each atomic with
     // its checkpoint; a store that falls behind only means a longer changelog tail on restart.
-    this.storeWrites = store.write(writes).catch((error: unknown) => {
-      this.logger.error('table store write failed; a restart will replay the changelog from the last checkpoint', { table: this.table, error });
-    });
+    this.storeWrites = store.write(writes).catch((error: unknown) => this.onStoreFailure(error));
+  }
+
+  private onStoreFailure(error: unknown): void {
+    if (this.storeFailed) return;
+    this.storeFailed = true;
+    this.logger.error('table store write failed; the store takes no more writes until a restart, which replays the changelog from its last stored checkpoint', { table: this.table, error });
   }
 
   // ------------------------------------------------------------------------------------------

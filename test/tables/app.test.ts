@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app/app.js';
 import { isStoreLockedError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logging.js';
+import { memoryLogger, silentLogger } from '../../src/logging.js';
 import { codecs, defineTopic } from '../../src/serde/index.js';
 import { createStore } from '../../src/store/index.js';
 import type { Table } from '../../src/tables/index.js';
@@ -277,5 +277,53 @@ describe('tables and take() batches', () => {
     for (let i = 0; i < 300 && counted() < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(counted()).toBe(200);
     expect(counts.get('/p/0')).toBe(10);
+  });
+});
+
+describe('a failed store write', () => {
+  it('keeps the store at its last good checkpoint, so a restart replays what it lost (a later write covered it up)', async () => {
+    const brokerUrl = freshBrokerUrl();
+    const dataDir = tempDir();
+    cleanups.push(() => removeDir(dataDir), () => dropBroker(brokerUrl));
+    const topic = defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions: 1 });
+    const make = () => {
+      const logger = memoryLogger();
+      const app = new App('sf', { broker: brokerUrl, store: 'level://', dataDir, logger, commitInterval: 60_000 });
+      const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+      let seen = 0;
+      app.agent(app.topic(topic), async (stream) => {
+        for await (const url of stream) {
+          counts.set(url, counts.get(url) + 1);
+          seen++;
+        }
+      });
+      return { app, counts, seen: () => seen, logger };
+    };
+    await new MemoryTransport(brokerUrl).admin().createTopics([{ topic: 'clicks', partitions: 1 }]);
+    const producer = new MemoryTransport(brokerUrl).producer();
+    const send = (url: string) => producer.send('clicks', [{ key: Buffer.from(url), value: Buffer.from(url) }]);
+    const until = async (condition: () => boolean) => {
+      for (let i = 0; i < 300 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+
+    const first = make();
+    await first.app.start();
+    const store = first.counts.state.store as unknown as { persist(batches: unknown): Promise<void> };
+    const persist = store.persist.bind(store);
+    let calls = 0;
+    store.persist = (batches) => (++calls === 1 ? Promise.reject(new Error('ENOSPC (simulated, once)')) : persist(batches));
+    await send('a');
+    await until(() => first.seen() === 1);
+    await first.app.commit(); // the store write of {a: 1} fails
+    await send('b');
+    await until(() => first.seen() === 2);
+    await first.app.commit(); // {b: 1} and a checkpoint past a: refused after the failure
+    await first.app.stop();
+    expect(first.logger.entries.filter((e) => e.level === 'error' && e.message.startsWith('table store write failed'))).toHaveLength(1);
+
+    const second = make();
+    cleanups.push(() => second.app.stop());
+    await second.app.start();
+    expect(Object.fromEntries(second.counts.entries())).toEqual({ a: 1, b: 1 });
   });
 });
