@@ -536,7 +536,8 @@ export class Runtime implements AgentRuntime, AppInternals {
       }
       if (consumer === undefined) return;
       if (offsets.length === 0) return;
-      await consumer.commit(offsets);
+      // refused (a rebalance): not counted, so the next commit sends these offsets again
+      if (!(await consumer.commit(offsets))) return;
       for (const [tracker, offset] of trackers) tracker.committed = Math.max(tracker.committed, offset);
     };
     const next = this.#commitChain.then(run);

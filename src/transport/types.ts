@@ -221,9 +221,11 @@ export interface Consumer {
   /**
    * Commits offsets for the group (each the next offset to read). The runtime only ever commits an
    * offset once every earlier offset of that partition has been processed; the driver commits
-   * exactly what it is given, and never commits on its own (no auto-commit).
+   * exactly what it is given, and never commits on its own (no auto-commit). Resolves to false
+   * when the group refused the commit (a rebalance moved the partitions): nothing was committed,
+   * and the caller must not count those offsets as committed (it commits them again later).
    */
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean>;
   /**
    * Stops fetching these partitions until `resume`; batches already delivered stay delivered.
    * Pausing is idempotent, and survives until resumed or revoked.

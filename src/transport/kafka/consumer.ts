@@ -327,19 +327,20 @@ export class KafkaConsumer implements Consumer {
     this.#handlers?.onError?.(err);
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length === 0) return;
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean> {
+    if (offsets.length === 0) return true;
     const consumer = this.#consumer;
     if (consumer === undefined) throw new TransportError('commit', 'the consumer is not running', { topic: offsets[0]!.topic });
     try {
       await consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      return true;
     } catch (error) {
       if (isRebalanceError(error)) {
-        this.logger.warn('offsets not committed: the group rebalanced and the partitions may have moved; their new owner starts from the last commit', {
+        this.logger.warn('offsets not committed: the group rebalanced and the partitions may have moved; their new owner starts from the last commit, and partitions kept here are committed again at the next commit', {
           groupId: this.options.groupId,
           offsets: offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(' '),
         });
-        return;
+        return false;
       }
       throw toTransportError('commit', error, this.brokers, { topic: offsets[0]!.topic, partition: offsets.length === 1 ? offsets[0]!.partition : undefined });
     }

@@ -352,8 +352,9 @@ class MemoryConsumer implements Consumer, GroupMember {
     this.#handlers?.onError?.(err);
   }
 
-  async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+  async commit(offsets: readonly TopicPartitionOffset[]): Promise<boolean> {
     for (const o of offsets) this.#group.commit(o.topic, o.partition, parseOffset(o.offset, 'commit', o));
+    return true;
   }
 
   pause(partitions: readonly TopicPartition[]): void {
