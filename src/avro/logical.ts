@@ -103,6 +103,13 @@ export class DecimalType extends LogicalTypeBase {
   }
 
   override _update(resolver: { _read: (tap: Tap) => unknown }, type: avro.Type, opts: unknown): void {
+    // Decimals match only with the same precision and scale (Avro spec, schema resolution): read
+    // with another scale, the unscaled digits would silently mean another number (12.34 -> 1.234).
+    if (type instanceof DecimalType && (type.scale !== this.scale || type.precision !== this.precision)) {
+      throw new Error(
+        `decimal(${this.precision}, ${this.scale}) cannot read decimal(${type.precision}, ${type.scale}): decimals resolve only with the same precision and scale`,
+      );
+    }
     updateThroughUnderlying.call(this, resolver, type, opts);
   }
 

@@ -294,3 +294,15 @@ describe('fields named like Object.prototype members', () => {
     expect([given.toString, given.valueOf]).toEqual(['given', 1]);
   });
 });
+
+describe('decimal schema resolution', () => {
+  it('refuses a writer decimal of another scale or precision (the digits would mean another number)', () => {
+    const money = (precision: number, scale: number) => ({ type: 'record', name: 'n.M', fields: [{ name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision, scale } }] });
+    const type = (precision: number, scale: number) => new AvroTypes([money(precision, scale) as never]).get('n.M');
+    expect(() => type(10, 3).createResolver(type(10, 2))).toThrow('decimal(10, 3) cannot read decimal(10, 2)');
+    expect(() => type(12, 2).createResolver(type(10, 2))).toThrow('decimal(12, 2) cannot read decimal(10, 2)');
+    const same = type(10, 2);
+    const written = type(10, 2).toBuffer({ amount: new Decimal('12.34') });
+    expect(String((same.fromBuffer(written, same.createResolver(type(10, 2))) as { amount: Decimal }).amount)).toBe('12.34');
+  });
+});
