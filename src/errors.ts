@@ -160,12 +160,18 @@ export class WireDecodeError extends MephistoError {
   readonly schemaId: number | undefined;
   /** Whether the bytes were a record's key or its value, when the codec knows. */
   readonly part: 'key' | 'value' | undefined;
-  constructor(reason: string, schemaId?: number, options: MephistoErrorOptions & { part?: 'key' | 'value' } = {}) {
+  /**
+   * The registry could not be asked (refused the credentials, rate-limited, away past the retries):
+   * nothing is known to be wrong with the bytes, so the record must not be dead-lettered.
+   */
+  readonly registryUnavailable: boolean;
+  constructor(reason: string, schemaId?: number, options: MephistoErrorOptions & { part?: 'key' | 'value'; registryUnavailable?: boolean } = {}) {
     const id = schemaId === undefined ? '' : ` (writer schema id ${schemaId})`;
     super(`Cannot decode framed Avro ${options.part ?? 'bytes'}${id}: ${reason}`, { ...options, code: 'WIRE_DECODE' });
     this.reason = reason;
     this.schemaId = schemaId;
     this.part = options.part;
+    this.registryUnavailable = options.registryUnavailable ?? false;
   }
 }
 export const isWireDecodeError = brand('WireDecodeError') as (e: unknown) => e is WireDecodeError;

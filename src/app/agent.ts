@@ -313,19 +313,25 @@ export class AgentInstance implements StreamHost {
 
   // StreamHost -------------------------------------------------------------------------------
 
-  onDecodeError(input: Input, item: InputItem, error: unknown): void {
+  onDecodeError(input: Input, item: InputItem, error: unknown): boolean {
     const record = item as ConsumerRecord;
     const schemaId = (error as { schemaId?: unknown } | null)?.schemaId;
     const where = { topic: record.topic, partition: record.partition, offset: record.offset, schemaId: typeof schemaId === 'number' ? schemaId : undefined };
     const reason = error instanceof Error ? error.message : String(error);
     const isKey = (error as { part?: unknown } | null)?.part === 'key';
     const decodeError = isKey ? new KeyDecodeError(where, reason, { cause: error }) : new ValueDecodeError(where, reason, { cause: error });
+    if ((error as { registryUnavailable?: unknown } | null)?.registryUnavailable === true) {
+      // Not the record's fault: stop rather than dead-letter good data; a restart reads it again.
+      this.runtime.crash(decodeError);
+      return false;
+    }
     this.agent.failures++;
     if (this.agent.policy === 'crash') {
       this.runtime.crash(decodeError);
-      return;
+      return false;
     }
     this.runtime.deadLetterOrSkip(this.agent, item, input.source, decodeError, error);
+    return true;
   }
 
   sendTo(sink: Sink<unknown, unknown>, key: unknown, value: unknown, headers: RecordHeaders | undefined): void {

@@ -295,9 +295,20 @@ export class Input {
     return lowest;
   }
 
+  #closedWaiters: (() => void)[] = [];
+
+  /** Resolves when the input is closed (the instance stops). */
+  whenClosed(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
   /** No more items will come: a waiting stream ends, waiting pushers are released. */
   close(): void {
     this.#closed = true;
+    const waiters = this.#closedWaiters;
+    this.#closedWaiters = [];
+    for (const resolve of waiters) resolve();
     this.#wakeData();
     this.#wakeSpace();
   }

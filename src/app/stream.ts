@@ -39,8 +39,12 @@ export interface StreamHost {
   /** Set by `take()`: the batch in the handler's hands holds events of more than one partition. */
   batchSpansPartitions: boolean;
   readonly manualAck: boolean;
-  /** Handles a record whose bytes could not be decoded (error policy); the stream acks it after. */
-  onDecodeError(input: Input, item: InputItem, error: unknown): void;
+  /**
+   * Handles a record whose bytes could not be decoded (error policy): true when it was dead-lettered
+   * or skipped (the stream acks it), false when the worker stops instead (it stays unacknowledged,
+   * so no commit passes it and a restart reads it again).
+   */
+  onDecodeError(input: Input, item: InputItem, error: unknown): boolean;
   /** Sends a value to a sink (echo, forwarding). */
   sendTo(sink: Sink<unknown, unknown>, key: unknown, value: unknown, headers: RecordHeaders | undefined): void;
   /**
@@ -282,7 +286,7 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
         return input.whenData().then(() => this.produce());
       }
       if (isThenable(result)) {
-        return Promise.resolve(result).then((value) => (value === SKIP ? this.produce() : { value: value as T, done: false }));
+        return Promise.resolve(result).then((value) => (value === SKIP || value === EMPTY ? this.produce() : { value: value as T, done: false }));
       }
       return Promise.resolve({ value: result as T, done: false });
     }
@@ -325,7 +329,7 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
           return Promise.resolve(key).then(
             (k) => {
               core.key = k;
-              return isThenable(value) ? Promise.resolve(value).then((v) => this.#run(v, 0, item), (e) => this.#undecodable(item, e)) : this.#run(value, 0, item);
+              return isThenable(value) ? Promise.resolve(value).then((v): unknown => this.#run(v, 0, item), (e): unknown => this.#undecodable(item, e)) : this.#run(value, 0, item);
             },
             (e) => this.#undecodable(item, e),
           );
@@ -344,9 +348,10 @@ export class Stream<T, TKey = unknown> implements AsyncIterable<T> {
     return this.#run(value, 0, item);
   }
 
-  #undecodable(item: InputItem, error: unknown): typeof SKIP {
+  #undecodable(item: InputItem, error: unknown): unknown {
     const input = this.core.input;
-    this.core.host.onDecodeError(input, item, error);
+    // the worker stops on it: nothing more until the input closes, then the stream ends
+    if (!this.core.host.onDecodeError(input, item, error)) return input.whenClosed().then(() => EMPTY);
     input.ackItem(item);
     return SKIP;
   }
@@ -477,7 +482,7 @@ class BatchStream<T, TKey> extends Stream<T[], TKey> {
         }
         if (isThenable(result)) {
           return Promise.resolve(result).then((value) => {
-            if (value !== SKIP) add(value as T);
+            if (value !== SKIP && value !== EMPTY) add(value as T);
             return fill();
           });
         }

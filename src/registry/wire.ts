@@ -131,7 +131,8 @@ class WriterTypeCache {
       try {
         return await this.attempt(id);
       } catch (error) {
-        const transient = isRegistryError(error) && (error.status === undefined || error.status >= 500);
+        // no answer, a server error, a timeout or rate limiting: worth asking again
+        const transient = isRegistryError(error) && (error.status === undefined || error.status >= 500 || error.status === 408 || error.status === 429);
         if (!transient || Date.now() + wait > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
@@ -147,10 +148,12 @@ class WriterTypeCache {
         return type;
       })
       .catch((error: unknown) => {
-        const reason = isRegistryError(error) && error.status === 404
-          ? `unknown schema id ${id}: the registry does not hold it (written against another registry, or corrupt bytes)`
-          : `cannot fetch writer schema id ${id}: ${(error as Error).message}`;
-        throw new WireDecodeError(reason, id, { cause: error });
+        if (isRegistryError(error) && error.status === 404) {
+          throw new WireDecodeError(`unknown schema id ${id}: the registry does not hold it (written against another registry, or corrupt bytes)`, id, { cause: error });
+        }
+        // the registry's answer was not about this id (credentials, rate limits, an outage)
+        const unavailable = isRegistryError(error);
+        throw new WireDecodeError(`cannot fetch writer schema id ${id}: ${(error as Error).message}`, id, { cause: error, registryUnavailable: unavailable });
       })
       .finally(() => this.pending.delete(id));
     this.pending.set(id, request);
@@ -210,7 +213,7 @@ class RegistryWireCodec<T> implements WireCodec<T> {
   /** Says which part of the record failed, for the runtime's Key/ValueDecodeError. */
   private withPart(error: unknown): unknown {
     if (!(error instanceof WireDecodeError) || error.part !== undefined) return error;
-    return new WireDecodeError(error.reason, error.schemaId, { part: this.part, ...(error.cause === undefined ? {} : { cause: error.cause }) });
+    return new WireDecodeError(error.reason, error.schemaId, { part: this.part, registryUnavailable: error.registryUnavailable, ...(error.cause === undefined ? {} : { cause: error.cause }) });
   }
 
   private decodeFramed(buffer: Buffer): T | Promise<T> {

@@ -126,3 +126,44 @@ describe('an undecodable key and value in one record', () => {
     }
   });
 });
+
+describe('a registry that refuses to answer', () => {
+  it('stops the worker instead of dead-lettering good records, and commits nothing past them (401 sent them to the DLQ)', async () => {
+    const { MemoryRegistry } = await import('../../src/registry/memory.js');
+    const { RegistryError } = await import('../../src/errors.js');
+    const registry = new MemoryRegistry();
+    const schema = { type: 'record', name: 'P', namespace: 't', fields: [{ name: 'user', type: 'string' }] };
+    const writerId = (await registry.register('p-value', schema)).id;
+    // the reader is another schema (a new field), so the writer's must be fetched by id
+    const readerSchema = { ...schema, fields: [...schema.fields, { name: 'ref', type: 'string', default: '' }] };
+    const refusing = Object.assign(Object.create(registry) as typeof registry, {
+      getWriterType: undefined,
+      getById: async () => {
+        throw new RegistryError('answered 401: unauthorized', { url: 'memory://refusing', status: 401 });
+      },
+    });
+    const brokerUrl = `memory://refused-${randomUUID()}`;
+    const broker = MemoryBroker.forUrl(brokerUrl);
+    const logger = memoryLogger();
+    const app = new App('auth', { broker: brokerUrl, registry: refusing, logger, commitInterval: 20, env: {} });
+    const topic = defineTopic({ name: 'p', key: codecs.string, value: codecs.avroSchema<{ user: string; ref: string }>(readerSchema), partitions: 1 });
+    const seen: unknown[] = [];
+    app.agent(app.topic(topic), async function read(stream) {
+      for await (const value of stream) seen.push(value);
+    });
+    try {
+      await app.start();
+      const body = (await import('avsc')).default.Type.forSchema(schema as never).toBuffer({ user: 'a' });
+      await new MemoryTransport(brokerUrl).producer().send('p', [{ key: null, value: frame(writerId, body) }]);
+      for (let i = 0; i < 300 && app.internals.running; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(app.internals.running).toBe(false);
+      expect(logger.entries.some((e) => e.level === 'error' && /Worker stops: .*cannot fetch writer schema id .*401/.test(e.message))).toBe(true);
+      expect(broker.topics.get('auth-read-dlq')?.logs.flatMap((log) => log.records) ?? []).toEqual([]);
+      expect(await new MemoryTransport(brokerUrl).admin().fetchCommittedOffsets('auth', 'p')).toEqual([]);
+      expect(seen).toEqual([]);
+    } finally {
+      await app.stop();
+      MemoryBroker.drop(brokerUrl);
+    }
+  });
+});
