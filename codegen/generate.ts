@@ -9,7 +9,7 @@ import { emitRegistry } from './emit/registry.js';
 import { ModuleScope, createWriter, header, registryModule, type EmitOptions } from './emit/scope.js';
 import { emitTopics } from './emit/topics.js';
 import type { NamedType, SchemaSet } from './model.js';
-import { modulePath, typeIdentifier } from './names.js';
+import { modulePath, topicIdentifier, typeIdentifier } from './names.js';
 import { compare, resolveSchemas, type SourceFile } from './resolve.js';
 
 export interface GenerateInput {
@@ -71,7 +71,9 @@ export function emit(set: SchemaSet, options: EmitOptions, withTopics: boolean):
   const files: GeneratedFile[] = [];
   for (const type of set.types) files.push(namedTypeModule(project, type, set, options));
   files.push(module(project, registryModule, set, options, [], (writer, scope) => emitRegistry(writer, set, scope)));
-  if (withTopics) files.push(module(project, 'topics.ts', set, options, ['topics'], (writer, scope) => emitTopics(writer, set.topics, scope)));
+  // the topic bindings' identifiers are the module's own: a model named like one is imported under another name
+  const topicNames = ['topics', ...set.topics.map((topic) => topicIdentifier(topic.name))];
+  if (withTopics) files.push(module(project, 'topics.ts', set, options, topicNames, (writer, scope) => emitTopics(writer, set.topics, scope)));
   files.push(module(project, 'index.ts', set, options, ['models', 'Models', 'types', 'topics'], (writer, scope) => emitIndex(writer, set, scope, withTopics)));
   return files.sort((a, b) => compare(a.path, b.path));
 }

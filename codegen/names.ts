@@ -19,7 +19,7 @@ const reservedWords = new Set(
     'any unknown never string number boolean bigint symbol object undefined type of as satisfies keyof infer is ' +
     'asserts declare abstract readonly namespace module require global arguments eval constructor prototype ' +
     'Buffer Date Decimal Object Array JSON Error Symbol Number String Boolean BigInt Math Promise Function Map Set ' +
-    'Record Partial Readonly NaN Infinity globalThis modelName'
+    'Record Partial Readonly NaN Infinity globalThis modelName AvroType AvroSchemaJSON Init Json'
   ).split(' '),
 );
 

@@ -17,6 +17,7 @@ import type {
 } from './model.js';
 import { defaultProblem } from './defaults.js';
 import { Problems, at } from './problems.js';
+import { topicIdentifier } from './names.js';
 
 /** A schema file's path (relative to the schema directory, `/`-separated) and text. */
 export interface SourceFile {
@@ -443,12 +444,21 @@ function resolveTopics(manifest: SourceFile, byName: ReadonlyMap<string, NamedTy
   }
   for (const key of Object.keys(json)) if (key !== 'topics') problems.add(at(root, key), `unknown manifest key "${key}"; expected only "topics"`);
   const topics: Topic[] = [];
+  const identifiers = new Map<string, string>();
   for (const [name, spec] of Object.entries(json.topics).sort(([a], [b]) => compare(a, b))) {
     const location = at(root, 'topics', name);
     if (!topicName.test(name) || name === '.' || name === '..') {
       problems.add(location, `invalid topic name "${name}": use 1 to 249 characters of [A-Za-z0-9._-]`);
       continue;
     }
+    // each topic is exported from topics.ts under a camelCase identifier: two may not share one
+    const identifier = topicIdentifier(name);
+    const other = identifiers.get(identifier);
+    if (other !== undefined) {
+      problems.add(location, `topics "${other}" and "${name}" would both be exported as \`${identifier}\` from topics.ts; rename one of them`);
+      continue;
+    }
+    identifiers.set(identifier, name);
     if (!isObject(spec)) {
       problems.add(location, 'a topic must be an object with "key" and "value"');
       continue;

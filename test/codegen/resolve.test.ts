@@ -76,6 +76,11 @@ const cases: Case[] = [
       { file: 'topics.json', path: '$.topics.t.key', message: /unknown type "nope"/ },
     ],
   }],
+  ['topics that would share an identifier in topics.ts', {
+    given: [file('r.avsc', record('a.Order', []))],
+    manifest: file('topics.json', { topics: { 'order-summaries': { key: 'string', value: 'a.Order' }, order_summaries: { key: 'string', value: 'a.Order' } } }),
+    want: [{ file: 'topics.json', path: '$.topics.order_summaries', message: /topics "order-summaries" and "order_summaries" would both be exported as `orderSummaries`/ }],
+  }],
 ];
 
 describe('input errors name the file and the place, all of them in one run', () => {

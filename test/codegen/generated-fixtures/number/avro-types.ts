@@ -5,6 +5,22 @@ import { AvroTypes as $AvroTypes } from 'mephisto/avro';
 export const types = new $AvroTypes(
   [
     {"type":"record","name":"Global","fields":[{"name":"x","type":"int"}]},
+    {"type":"record","name":"spec.clashes.AvroSchemaJSON","fields":[{"name":"x","type":"int"}]},
+    {"type":"record","name":"spec.clashes.AvroType","fields":[{"name":"x","type":"int"}]},
+    {
+      "type": "record",
+      "name": "spec.clashes.Holder",
+      "doc": "Types named like what the generated code imports or declares itself (AvroType, AvroSchemaJSON, and the Init and Json types of every class's namespace), and a topic named like a model (Holder).",
+      "fields": [
+        {"name":"a","type":"spec.clashes.AvroType"},
+        {"name":"b","type":"spec.clashes.AvroSchemaJSON"},
+        {
+          "name": "i",
+          "type": {"type":"record","name":"spec.clashes.Init","fields":[{"name":"x","type":"int"}]}
+        },
+        {"name":"j","type":{"type":"enum","name":"spec.clashes.Json","symbols":["A","B"]}}
+      ]
+    },
     {
       "type": "record",
       "name": "spec.collections.Collections",
