@@ -39,7 +39,7 @@ fetch_jars() {
   require_maven
   say "fetching Apache Kafka $KAFKA_VERSION and its dependencies from Maven Central into $LIBS"
   rm -rf "$LIBS.partial"
-  mvn -q -B -Dstyle.color=never -f "$MEPHISTO_ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -C -Dstyle.color=never -f "$MEPHISTO_ROOT/scripts/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$LIBS.partial" >&2
   mv "$LIBS.partial" "$LIBS"
 }

@@ -32,7 +32,7 @@ fetch_distribution() {
   [[ -f "$RUNNER" ]] && return 0
   require_maven
   say "fetching Apicurio Registry $APICURIO_VERSION (the 'all' distribution) from Maven Central"
-  mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+  mvn -q -B -C -Dstyle.color=never dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
     -DoutputDirectory="$HOME_DIR" >&2
   rm -rf "$DIST.partial" && mkdir -p "$DIST.partial"
   tar xzf "$HOME_DIR/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$DIST.partial"
