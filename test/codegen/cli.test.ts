@@ -32,6 +32,18 @@ function copySchemas(): { schemas: string; out: string } {
 const listAll = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
 
+/** `mephisto codegen --watch` in a child process, and what it printed so far. */
+function startWatch(schemas: string, out: string) {
+  const child = spawn(process.execPath, [join(repo, 'bin/mephisto.js'), 'codegen', '--watch', '--schemas', schemas, '--out', out], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
 describe('mephisto codegen', () => {
   it('writes the output, then --check passes; it names stale, missing and extra files with exit 1', async () => {
     const { schemas, out } = copySchemas();
@@ -112,21 +124,15 @@ describe('mephisto codegen', () => {
 
   it('--watch regenerates on change and reports errors without exiting', async () => {
     const { schemas, out } = copySchemas();
-    const child = spawn(process.execPath, [join(repo, 'bin/mephisto.js'), 'codegen', '--watch', '--schemas', schemas, '--out', out], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const { child, output: read } = startWatch(schemas, out);
     const until = async (condition: () => boolean, what: string) => {
       for (let i = 0; i < 900 && !condition(); i += 1) await new Promise((r) => setTimeout(r, 100));
-      if (!condition()) throw new Error(`--watch: never saw ${what}; output:\n${output}`);
+      if (!condition()) throw new Error(`--watch: never saw ${what}; output:\n${read()}`);
     };
     try {
-      await until(() => output.includes('watching for changes'), 'the first generation');
+      await until(() => read().includes('watching for changes'), 'the first generation');
       writeFileSync(join(schemas, 'broken.avsc'), '{ "type": "record", "name": "x.B", "fields": [{ "name": "a", "type": "Nope" }] }');
-      await until(() => output.includes('unknown type name "Nope"'), 'the error report');
+      await until(() => read().includes('unknown type name "Nope"'), 'the error report');
       expect(child.exitCode).toBeNull();
       writeFileSync(join(schemas, 'broken.avsc'), '{ "type": "record", "name": "x.B", "fields": [{ "name": "a", "type": "int" }] }');
       await until(() => existsSync(join(out, 'x/B.ts')), 'the fixed schema generated');
@@ -141,18 +147,12 @@ describe('mephisto codegen --watch with --out inside --schemas', () => {
   it('does not take its own writes for changes (it regenerated in a loop)', async () => {
     const { schemas } = copySchemas();
     const out = join(schemas, 'gen');
-    const child = spawn(process.execPath, [join(repo, 'bin/mephisto.js'), 'codegen', '--watch', '--schemas', schemas, '--out', out], {
-      cwd: repo,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const { child, output: read } = startWatch(schemas, out);
     try {
-      for (let i = 0; i < 900 && !output.includes('watching for changes'); i += 1) await new Promise((r) => setTimeout(r, 100));
-      expect(output).toContain('watching for changes');
+      for (let i = 0; i < 900 && !read().includes('watching for changes'); i += 1) await new Promise((r) => setTimeout(r, 100));
+      expect(read()).toContain('watching for changes');
       await new Promise((r) => setTimeout(r, 2_000)); // a loop regenerates every ~100 ms
-      expect(output.match(/wrote \d+ files/g) ?? []).toHaveLength(1);
+      expect(read().match(/wrote \d+ files/g) ?? []).toHaveLength(1);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
