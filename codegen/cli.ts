@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { isSchemaError, type SchemaError } from '../src/errors.js';
@@ -116,12 +116,26 @@ export function readInput(flags: Pick<CodegenFlags, 'schemas' | 'manifest'>): { 
   return manifest === undefined ? { schemas } : { schemas, manifest };
 }
 
-function listFiles(dir: string): string[] {
+/** Every file under `dir`, in name order; symbolic links are followed (a link back up is not). */
+function listFiles(dir: string, visiting: ReadonlySet<string> = new Set([realpathSync(dir)])): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(path));
-    else if (entry.isFile()) out.push(path);
+    let isDirectory = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      const target = statSync(path, { throwIfNoEntry: false });
+      if (target === undefined) throw new InputError(`${path} is a symbolic link to nothing (${readlinkSync(path)})`);
+      isDirectory = target.isDirectory();
+      isFile = target.isFile();
+    }
+    if (isDirectory) {
+      const real = realpathSync(path);
+      if (visiting.has(real)) continue; // a cycle
+      out.push(...listFiles(path, new Set([...visiting, real])));
+    } else if (isFile) {
+      out.push(path);
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,6 +84,24 @@ describe('mephisto codegen', () => {
     expect(await runCodegen({ schemas, out, long: 'number' }, io)).toBe(2);
     expect(lines.err.join('\n')).toMatch(/holds files mephisto did not generate \(.*mine\/helpers\.ts\)/);
     expect(readFileSync(join(out, 'mine', 'helpers.ts'), 'utf8')).toBe('export const mine = 1;\n');
+  });
+
+  it('follows symbolic links to schema files and directories (they were skipped, and a type went unknown)', async () => {
+    const dir = tempDir();
+    const shared = join(dir, 'shared');
+    const schemas = join(dir, 'schemas');
+    mkdirSync(join(shared, 'more'), { recursive: true });
+    mkdirSync(schemas);
+    writeFileSync(join(shared, 'Shared.avsc'), JSON.stringify({ type: 'record', name: 's.Shared', fields: [{ name: 'x', type: 'int' }] }));
+    writeFileSync(join(shared, 'more', 'More.avsc'), JSON.stringify({ type: 'enum', name: 's.More', symbols: ['A'] }));
+    writeFileSync(join(schemas, 'Uses.avsc'), JSON.stringify({ type: 'record', name: 'u.Uses', fields: [{ name: 's', type: 's.Shared' }, { name: 'm', type: 's.More' }] }));
+    symlinkSync(join(shared, 'Shared.avsc'), join(schemas, 'Shared.avsc'));
+    symlinkSync(join(shared, 'more'), join(schemas, 'more'));
+    symlinkSync(schemas, join(schemas, 'loop')); // a cycle: not followed twice
+    const { io, lines } = capture();
+    const out = join(dir, 'generated');
+    expect(await runCodegen({ schemas, out, long: 'number' }, io), lines.err.join('\n')).toBe(0);
+    expect(['s/Shared.ts', 's/More.ts', 'u/Uses.ts'].map((path) => existsSync(join(out, path)))).toEqual([true, true, true]);
   });
 
   it('bad input: exit 2, every problem with its file and place, and nothing in --out changes', async () => {

@@ -76,6 +76,13 @@ const cases: Case[] = [
       { file: 'topics.json', path: '$.topics.t.key', message: /unknown type "nope"/ },
     ],
   }],
+  ['types whose modules would be the same file', {
+    given: [file('i.avsc', record('index', [])), file('j.avsc', record('index_', [])), file('f.avsc', record('a.Foo', [])), file('g.avsc', record('a.foo', []))],
+    want: [
+      { file: 'j.avsc', path: '$', message: /index_ and index \(i\.avsc\) would both be generated as index_\.ts/ },
+      { file: 'g.avsc', path: '$', message: /a\.foo and a\.Foo \(f\.avsc\) would both be generated as a\/foo\.ts \(file names are compared without case\)/ },
+    ],
+  }],
   ['topics that would share an identifier in topics.ts', {
     given: [file('r.avsc', record('a.Order', []))],
     manifest: file('topics.json', { topics: { 'order-summaries': { key: 'string', value: 'a.Order' }, order_summaries: { key: 'string', value: 'a.Order' } } }),
