@@ -210,6 +210,18 @@ export class TableState<TKey, TValue> implements AppComponent {
     const source = this.source;
     const relevant = source === undefined ? assigned : assigned.filter((tp) => tp.topic === source);
     if (relevant.length === 0) return;
+    if (source === undefined) {
+      // Without a source the table follows every topic the app reads: they must agree, or the
+      // changelog would take the count of whichever came first (and keep it on the broker).
+      const counts = [...new Set(relevant.map((tp) => tp.topic))].sort().map((topic) => [topic, this.internals.partitionsOf(topic)] as const);
+      if (new Set(counts.map(([, count]) => count).filter((count) => count !== undefined)).size > 1) {
+        throw new ConfigError(
+          `table ${this.table}`,
+          `the topics this app reads have different partition counts (${counts.map(([topic, count]) => `${topic}: ${count ?? '?'}`).join(', ')}), ` +
+            'so the table cannot tell which to follow: set its option `source` to the topic whose events write it (or a repartition topic)',
+        );
+      }
+    }
     // The table follows its source: take the partition count from it, and refuse a mismatch.
     for (const topic of new Set(relevant.map((tp) => tp.topic))) {
       const count = this.internals.partitionsOf(topic);

@@ -327,3 +327,24 @@ describe('a failed store write', () => {
     expect(Object.fromEntries(second.counts.entries())).toEqual({ a: 1, b: 1 });
   });
 });
+
+describe('a table without a source', () => {
+  it('refuses to start when the app reads topics of different partition counts, naming them (it took the first one\'s count and kept it on the broker)', async () => {
+    const brokerUrl = freshBrokerUrl();
+    cleanups.push(() => dropBroker(brokerUrl));
+    const app = new App('mm', { broker: brokerUrl, logger: silentLogger });
+    const clicks = app.topic(defineTopic({ name: 'clicks', key: codecs.string, value: codecs.string, partitions: 4 }));
+    const audit = app.topic(defineTopic({ name: 'audit', key: codecs.string, value: codecs.string, partitions: 1 }));
+    const counts = app.table('counts', { key: codecs.string, value: codecs.json<number>(), default: () => 0 });
+    app.agent(clicks, async (stream) => {
+      for await (const url of stream) counts.set(url, counts.get(url) + 1);
+    });
+    app.agent(audit, async (stream) => {
+      for await (const _ of stream);
+    });
+    cleanups.push(() => app.stop());
+    const error = await app.start().catch((e: unknown) => e);
+    expect(String(error)).toMatch(/table counts: the topics this app reads have different partition counts \(audit: 1, clicks: 4\).*set its option `source`/);
+    expect(MemoryBroker.forUrl(brokerUrl).topics.has('mm-counts-changelog')).toBe(false);
+  });
+});
