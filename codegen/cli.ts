@@ -66,6 +66,7 @@ function runOnce(flags: CodegenFlags, options: GenerateOptions, io: CodegenIO): 
   let files: GeneratedFile[];
   try {
     files = generate(readInput(flags), options);
+    if (!flags.check) assertReplaceable(flags, files);
   } catch (error) {
     if (isSchemaError(error)) {
       reportProblems(error, io);
@@ -78,15 +79,6 @@ function runOnce(flags: CodegenFlags, options: GenerateOptions, io: CodegenIO): 
     throw error;
   }
   if (flags.check) return check(flags.out, files, io);
-  try {
-    assertReplaceable(flags, files);
-  } catch (error) {
-    if (error instanceof InputError) {
-      io.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
   writeAtomically(flags.out, files);
   io.log(`mephisto codegen: wrote ${files.length} files to ${flags.out}`);
   return 0;
@@ -233,9 +225,10 @@ async function watch(flags: CodegenFlags, options: GenerateOptions, io: CodegenI
   const watched = [resolve(flags.schemas), ...(flags.manifest === undefined ? [] : [resolve(flags.manifest)])];
   // Our own writes (an --out inside --schemas, or its staging and old copies beside it) are no change.
   const out = resolve(flags.out);
+  const siblings = join(dirname(out), `.${basename(out)}.`); // writeAtomically's staging and old copies
   const ownOutput = (path: string) => {
     const full = resolve(path);
-    return full === out || full.startsWith(out + sep) || basename(full).startsWith(`.${basename(out)}.new-`) || basename(full).startsWith(`.${basename(out)}.old-`) || dirname(full).includes(`${sep}.${basename(out)}.`);
+    return full === out || full.startsWith(out + sep) || full.startsWith(siblings);
   };
   const watcher = watchFiles(watched, { ignoreInitial: true, ignored: ownOutput });
   // Watch first, then generate: a change made while the first generation runs is not missed.

@@ -1,5 +1,5 @@
 import { IndentationText, NewLineKind, Project, QuoteKind } from 'ts-morph';
-import { SchemaError, type SchemaProblemInfo } from '../src/errors.js';
+import { SchemaError } from '../src/errors.js';
 import type { LongMode } from '../src/avro/long.js';
 import { emitEnum } from './emit/enum.js';
 import { emitFixed } from './emit/fixed.js';
@@ -41,36 +41,11 @@ export interface GeneratedFile {
 export function generate(input: GenerateInput, options: GenerateOptions = {}): GeneratedFile[] {
   const resolved = resolveSchemas(input.schemas, input.manifest);
   if (resolved.set === undefined) throw new SchemaError(resolved.problems);
-  assertDistinctModules(resolved.set);
   return emit(resolved.set, {
     long: options.long ?? 'number',
     runtimeModule: options.runtimeModule ?? 'mephisto/avro',
     serdeModule: options.serdeModule ?? 'mephisto',
   }, input.manifest !== undefined);
-}
-
-/**
- * Two types whose modules would be one file (`index` and `index_` in the null namespace, or
- * `a.Foo` and `a.foo` on a case-insensitive file system) are an input error: one module would
- * silently overwrite the other, differently on different machines.
- */
-function assertDistinctModules(set: SchemaSet): void {
-  const byPath = new Map<string, NamedType>();
-  const problems: SchemaProblemInfo[] = [];
-  for (const type of set.types) {
-    const path = modulePath(type).toLowerCase();
-    const other = byPath.get(path);
-    if (other === undefined) {
-      byPath.set(path, type);
-      continue;
-    }
-    problems.push({
-      file: type.location.file,
-      path: type.location.path,
-      message: `${type.fullName} and ${other.fullName} (${other.location.file}) would both be generated as ${modulePath(type)} (file names are compared without case); rename one of them`,
-    });
-  }
-  if (problems.length > 0) throw new SchemaError(problems);
 }
 
 /**

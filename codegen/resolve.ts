@@ -17,7 +17,7 @@ import type {
 } from './model.js';
 import { defaultProblem } from './defaults.js';
 import { Problems, at } from './problems.js';
-import { topicIdentifier } from './names.js';
+import { modulePath, topicIdentifier } from './names.js';
 
 /** A schema file's path (relative to the schema directory, `/`-separated) and text. */
 export interface SourceFile {
@@ -81,6 +81,7 @@ export function resolveSchemas(
   for (const root of roots) resolver.type(root.json, '', root.location);
   const types = [...resolver.named.values()].sort((a, b) => compare(a.fullName, b.fullName));
   const byName = new Map(types.map((type) => [type.fullName, type]));
+  checkModulePaths(types, problems);
   const topics = manifest === undefined ? [] : resolveTopics(manifest, byName, problems);
   for (const type of types) {
     if (type.kind !== 'record') continue;
@@ -97,6 +98,21 @@ export function resolveSchemas(
     return { problems: sorted.map(({ problem }) => problem) };
   }
   return { set: { types, byName, topics }, problems: [] };
+}
+
+/**
+ * Two types whose modules would be one file (`index` and `index_` in the null namespace, or
+ * `a.Foo` and `a.foo` on a case-insensitive file system): one module would silently overwrite the
+ * other, differently on different machines.
+ */
+function checkModulePaths(types: readonly NamedType[], problems: Problems): void {
+  const byPath = new Map<string, NamedType>();
+  for (const type of types) {
+    const path = modulePath(type).toLowerCase();
+    const other = byPath.get(path);
+    if (other === undefined) byPath.set(path, type);
+    else problems.add(type.location, `${type.fullName} and ${other.fullName} (${other.location.file}) would both be generated as ${modulePath(type)} (file names are compared without case); rename one of them`);
+  }
 }
 
 export function compare(a: string, b: string): number {

@@ -382,10 +382,8 @@ export class AgentInstance implements StreamHost {
     if (isChannelMessage(item)) {
       return { topic: this.currentInput?.source ?? '', partition: 0, offset: '-1', timestamp: item.timestamp, headers: item.headers, record: undefined };
     }
-    if (this.batchSpansPartitions) {
-      return { topic: item.topic, partition: item.partition, offset: item.offset, timestamp: item.timestamp, headers: item.headers, record: item, spansPartitions: true };
-    }
-    return { topic: item.topic, partition: item.partition, offset: item.offset, timestamp: item.timestamp, headers: item.headers, record: item };
+    const context: EventContext = { topic: item.topic, partition: item.partition, offset: item.offset, timestamp: item.timestamp, headers: item.headers, record: item };
+    return this.batchSpansPartitions ? { ...context, spansPartitions: true } : context;
   }
 }
 

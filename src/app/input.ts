@@ -33,6 +33,10 @@ export interface InputCodecs {
   readonly value: WireCodec<unknown>;
 }
 
+const wakeAll = (waiters: readonly (() => void)[]): void => {
+  for (const resolve of waiters) resolve();
+};
+
 /** Initial ring size (a power of two). */
 const INITIAL_RING = 1024;
 
@@ -66,6 +70,7 @@ export class Input {
 
   #dataWaiters: (() => void)[] = [];
   #spaceWaiters: (() => void)[] = [];
+  #closedWaiters: (() => void)[] = [];
   #closed = false;
   /** Items handed out so far (progress, for restart back-off). */
   deliveredTotal = 0;
@@ -126,7 +131,7 @@ export class Input {
   #wakeData(): void {
     const waiters = this.#dataWaiters;
     this.#dataWaiters = [];
-    for (const resolve of waiters) resolve();
+    wakeAll(waiters);
   }
 
   /** Moves the next queued item to the delivered ones; undefined when the queue is empty. */
@@ -261,7 +266,7 @@ export class Input {
   #wakeSpace(): void {
     const waiters = this.#spaceWaiters;
     this.#spaceWaiters = [];
-    for (const resolve of waiters) resolve();
+    wakeAll(waiters);
   }
 
   /**
@@ -295,8 +300,6 @@ export class Input {
     return lowest;
   }
 
-  #closedWaiters: (() => void)[] = [];
-
   /** Resolves when the input is closed (the instance stops). */
   whenClosed(): Promise<void> {
     if (this.#closed) return Promise.resolve();
@@ -308,7 +311,7 @@ export class Input {
     this.#closed = true;
     const waiters = this.#closedWaiters;
     this.#closedWaiters = [];
-    for (const resolve of waiters) resolve();
+    wakeAll(waiters);
     this.#wakeData();
     this.#wakeSpace();
   }

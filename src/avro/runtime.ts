@@ -36,10 +36,13 @@ export function readRange(type: avro.Type, bytes: Buffer, start: number, end: nu
   return decoded.offset === end ? decoded.value : NOT_IN_RANGE;
 }
 
-/** `decodeValue` of `bytes[start, end)`, without a view of them when the bytes are sound. */
-export function decodeValueRange<T>(type: avro.Type, bytes: Buffer, start: number, end: number): T {
+/**
+ * `decode` of `bytes[start, end)`: in place when the bytes are sound, else `decode` of a view of
+ * them, so that the result and the errors are exactly `decode`'s.
+ */
+export function decodeRangeOr<T>(type: avro.Type, bytes: Buffer, start: number, end: number, decode: (view: Buffer) => T): T {
   const value = readRange(type, bytes, start, end);
-  return value !== NOT_IN_RANGE ? (value as T) : decodeValue<T>(type, bytes.subarray(start, end));
+  return value !== NOT_IN_RANGE ? (value as T) : decode(bytes.subarray(start, end));
 }
 
 function decodeReason(error: unknown): string {

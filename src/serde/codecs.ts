@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import type { ModelClass } from '../avro/model.js';
-import { decodeValueRange, NOT_IN_RANGE, readRange } from '../avro/runtime.js';
+import { decodeRangeOr } from '../avro/runtime.js';
 import { encodeAvro } from './avro-encode.js';
 import type { AvroSchemaJSON, Codec } from './codec.js';
 
@@ -37,14 +37,12 @@ export function json<T>(): Codec<T> {
 /** Any Avro schema through avsc; used for primitive Avro keys (`"long"`, `"int"`) and the like. */
 export function avroSchema<T>(schema: AvroSchemaJSON, name = typeof schema === 'string' ? `avro:${schema}` : 'avro'): Codec<T> {
   const type = avro.Type.forSchema(schema as avro.Schema);
+  const decode = (buffer: Buffer) => type.fromBuffer(buffer) as T;
   return Object.freeze({
     name,
     encode: (value: T) => encodeAvro(type, value),
-    decode: (buffer: Buffer) => type.fromBuffer(buffer) as T,
-    decodeRange: (bytes: Buffer, start: number, end: number) => {
-      const value = readRange(type, bytes, start, end);
-      return (value !== NOT_IN_RANGE ? value : type.fromBuffer(bytes.subarray(start, end))) as T;
-    },
+    decode,
+    decodeRange: (bytes: Buffer, start: number, end: number) => decodeRangeOr(type, bytes, start, end, decode),
     avro: Object.freeze({ schema, type }),
   });
 }
@@ -52,11 +50,12 @@ export function avroSchema<T>(schema: AvroSchemaJSON, name = typeof schema === '
 /** A generated record class: decodes into instances of that class, all the way down. */
 export function model<TModel>(modelClass: ModelClass<TModel>): Codec<TModel> {
   const { type } = modelClass;
+  const decode = (buffer: Buffer) => modelClass.decode(buffer);
   return Object.freeze({
     name: modelClass.fullName,
     encode: (value: TModel) => encodeAvro(type, value),
-    decode: (buffer: Buffer) => modelClass.decode(buffer),
-    decodeRange: (bytes: Buffer, start: number, end: number) => decodeValueRange<TModel>(type, bytes, start, end),
+    decode,
+    decodeRange: (bytes: Buffer, start: number, end: number) => decodeRangeOr(type, bytes, start, end, decode),
     avro: Object.freeze({ schema: modelClass.schema, type }),
   });
 }
