@@ -103,7 +103,9 @@ format_storage() {
   rm -rf "$DATA_DIR"
   # A cluster id is 16 random bytes, base64url without padding.
   local cluster_id
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # (one in 64 starts with "-", which the tool's argument parser takes for an option: draw again)
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; done
   "${JAVA[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" -c "$RUN_DIR/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
     --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" \
