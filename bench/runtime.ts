@@ -29,6 +29,7 @@ import { App } from '../src/app/index.js';
 import { silentLogger } from '../src/logging.js';
 import { codecs, defineTopic } from '../src/serde/index.js';
 import { MemoryBroker } from '../src/transport/memory/index.js';
+import { RecordBuffer } from '../src/transport/record-buffer.js';
 import type { ProducerRecord, RangeDecoder } from '../src/transport/types.js';
 import { Click } from '../generated/com/acme/clicks/Click.js';
 import { PageViews } from '../generated/com/acme/analytics/PageViews.js';
@@ -176,22 +177,25 @@ function floorGenerator(values: Packed): Promise<number> {
 /**
  * The ceiling for any runtime on `memory://`: the agent's work plus the embedded broker's own
  * part, and nothing else. Batches of records read from each partition's log (as its consumer
- * reads them), values decoded where they lie, filtered, mapped, encoded, and the results
- * appended to the output topic's log in batches (as its producer appends them); no queue, no
- * offsets tracked or committed, no stream, no agent.
+ * reads them), values decoded where they lie, filtered, mapped, encoded into one RecordBuffer per
+ * batch and appended to the output topic's log (as the runtime's send path appends them); no
+ * queue, no offsets tracked or committed, no stream, no agent.
  */
 function brokerCeilingLoop(broker: MemoryBroker, sourceTopic: string, outputTopic: string): number {
   let sent = 0;
+  const valueCodec = clickCodec as RangeDecoder<Click>;
+  const viewCodec = codecs.model(PageViews);
   for (const log of broker.topic(sourceTopic, 'bench').logs) {
     for (let from = 0; from < log.end; from += 1000) {
-      const out: ProducerRecord[] = [];
+      const out = new RecordBuffer(outputTopic, 32 * 1024);
       for (const record of log.readForConsumer(from, from + 1000)) {
-        const click = record.readValue!(clickCodec as RangeDecoder<Click>)!;
+        const click = record.readValue!(valueCodec)!;
         if (click.device === 'BOT') continue;
-        out.push({ key: null, value: encodeAvro(PageViews.type, new PageViews({ url: click.url, views: 1 })) });
+        out.writeValue(viewCodec, new PageViews({ url: click.url, views: 1 }));
+        out.endRecord(undefined);
       }
-      broker.append(outputTopic, out);
-      sent += out.length;
+      broker.appendBuffer(out);
+      sent += out.count;
     }
   }
   return sent;
@@ -368,7 +372,7 @@ async function main(): Promise<void> {
   const BATCHED = 'stateless agent, batched (take(1000, { within: 0 }) + topic.send)';
   const RAW = 'raw avsc loop: decode Click, drop bots, new PageViews, toBuffer';
   const FLOOR = 'floor: the agent work with no framework (decode in place, filter, map, slab encode)';
-  const CEILING = 'ceiling on memory://: the agent work plus the embedded broker (batched log reads and appends), no runtime';
+  const CEILING = 'ceiling on memory://: the agent work plus the embedded broker (batched log reads, RecordBuffer appends), no runtime';
   const FLOOR_GEN = 'floor: the same work behind for await + yield (async generator protocol, no framework)';
   const IDENTITY = 'identity agent on raw bytes (for await + yield, no decoding)';
   const BARE = 'bare loop handing on the same bytes';

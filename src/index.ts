@@ -61,7 +61,7 @@ export type {
 } from './app/index.js';
 export { consoleLogger, silentLogger, memoryLogger } from './logging.js';
 export type { Logger, LogLevel, MemoryLogger } from './logging.js';
-export { openTransport, registerTransport, MemoryBroker, MemoryTransport, murmur2, partitionForKey } from './transport/index.js';
+export { openTransport, registerTransport, MemoryBroker, MemoryTransport, RecordBuffer, murmur2, partitionForKey } from './transport/index.js';
 export type {
   Transport,
   TransportFactory,
@@ -74,6 +74,7 @@ export type {
   ConsumerRecord,
   ProducerRecord,
   RecordBatch,
+  RecordEncoder,
   RecordHeaders,
   RecordMetadata,
   TopicPartition,

@@ -15,6 +15,7 @@ import * as codecs from '../serde/codecs.js';
 import { plainWireFormat, type WireCodec, type WireFormat } from '../serde/wire.js';
 import type { SchemaRegistry } from '../registry/types.js';
 import { openTransport } from '../transport/index.js';
+import type { RecordBuffer } from '../transport/record-buffer.js';
 import type {
   Consumer,
   ConsumerRecord,
@@ -571,6 +572,16 @@ export class Runtime implements AgentRuntime, AppInternals {
     return sender.enqueue(topic, record);
   }
 
+  bufferFor(topic: string): RecordBuffer | undefined {
+    // exactly-once: records sent while an event is processed are held with that event
+    if (this.#eos !== undefined && this.currentEvent()?.record !== undefined) return undefined;
+    return this.#sender?.bufferFor(topic);
+  }
+
+  added(): Promise<void> {
+    return this.#sender!.added();
+  }
+
   get appId(): string {
     return this.id;
   }
@@ -603,14 +614,14 @@ export class Runtime implements AgentRuntime, AppInternals {
     }
     if (sink instanceof Topic) {
       if (!sink.prepared) return sink.send({ key, value, headers });
-      void this.enqueue(sink.name, sink.encodeRecord(key, value, headers));
+      void sink.write(key, value, headers);
       // Back-pressure from the broker: past two unacknowledged batches the yield waits.
       return this.#sender?.whenRoom();
     }
     if (sink instanceof Channel) return sink.send({ key: null, value, headers });
     const target = (sink as Agent<any, any, any>).source;
     if (target instanceof Topic && target.prepared) {
-      void this.enqueue(target.name, target.encodeRecord(key, value, headers));
+      void target.write(key, value, headers);
       return this.#sender?.whenRoom();
     }
     return sink.send({ key, value, headers });

@@ -1,10 +1,13 @@
 /**
  * The app's send path: every send (topic.send, yields to topic sinks, dead letters, replies,
- * table changelogs) is queued here and goes to the broker in batches, one `sendBatch` per turn of
- * the event loop (or sooner when a batch is full). All sends of one batch share one promise, so a
- * send costs an array push, not a promise.
+ * table changelogs) is queued here and goes to the broker in batches, one send per turn of the
+ * event loop (or sooner when a batch is full). All sends of one batch share one promise, so a
+ * send costs no promise; a topic's records of one batch are encoded into one RecordBuffer, so a
+ * send costs no Buffer and no record object either (topics write into `bufferFor(topic)`, then
+ * call `added()`).
  */
 import type { Logger } from '../logging.js';
+import { RecordBuffer } from '../transport/record-buffer.js';
 import type { Producer, ProducerRecord, TopicRecords } from '../transport/types.js';
 
 interface Deferred {
@@ -29,9 +32,10 @@ function deferred(): Deferred {
 const NO_METADATA = Object.freeze({ metadata: false });
 
 export class Sender {
-  #pending = new Map<string, ProducerRecord[]>();
-  #lastTopic: string | undefined;
-  #lastList: ProducerRecord[] | undefined;
+  #pending = new Map<string, RecordBuffer>();
+  #last: RecordBuffer | undefined;
+  /** Bytes of each topic's last batch: the next buffer is sized to it. */
+  #sizeHints = new Map<string, number>();
   #count = 0;
   #batch: Deferred | undefined;
   #scheduled = false;
@@ -54,16 +58,28 @@ export class Sender {
     return this.#count;
   }
 
+  /**
+   * The buffer the next record to `topic` is written into; after writing it (`endRecord`), the
+   * writer calls `added()`. Nothing else may run between the two (a flush would take the buffer).
+   */
+  bufferFor(topic: string): RecordBuffer {
+    // Sends come in runs to one topic (an agent's yields): the last topic's buffer first.
+    const last = this.#last;
+    if (last !== undefined && last.topic === topic) return last;
+    let buffer = this.#pending.get(topic);
+    if (buffer === undefined) this.#pending.set(topic, (buffer = new RecordBuffer(topic, this.#sizeHints.get(topic))));
+    this.#last = buffer;
+    return buffer;
+  }
+
+  /** Queues a record whose key and value are bytes already (copied into the topic's buffer). */
   enqueue(topic: string, record: ProducerRecord): Promise<void> {
-    // Sends come in runs to one topic (an agent's yields): remember the last topic's list.
-    let list = this.#lastTopic === topic ? this.#lastList : undefined;
-    if (list === undefined) {
-      list = this.#pending.get(topic);
-      if (list === undefined) this.#pending.set(topic, (list = []));
-      this.#lastTopic = topic;
-      this.#lastList = list;
-    }
-    list.push(record);
+    this.bufferFor(topic).addRecord(record);
+    return this.added();
+  }
+
+  /** Counts the record just written into a `bufferFor` buffer; resolves when its batch is acknowledged. */
+  added(): Promise<void> {
     this.#unacked++;
     const batch = (this.#batch ??= deferred());
     if (++this.#count >= this.maxBatch) {
@@ -101,16 +117,19 @@ export class Sender {
    */
   flush(): Promise<void> {
     if (this.#count > 0) {
-      const batches: TopicRecords[] = [];
-      for (const [topic, records] of this.#pending) batches.push({ topic, records });
+      const buffers: RecordBuffer[] = [];
+      for (const buffer of this.#pending.values()) {
+        if (buffer.count === 0) continue; // only dropped records (their encoding failed)
+        buffers.push(buffer);
+        this.#sizeHints.set(buffer.topic, buffer.used);
+      }
       const batch = this.#batch!;
       const size = this.#count;
       this.#pending = new Map();
-      this.#lastTopic = undefined;
-      this.#lastList = undefined;
+      this.#last = undefined;
       this.#count = 0;
       this.#batch = undefined;
-      const sent = this.#chain.then(() => this.producer.sendBatch(batches, NO_METADATA));
+      const sent = this.#chain.then(() => this.#send(buffers));
       const settled = () => {
         this.#unacked -= size;
         if (this.#roomWaiters.length > 0 && this.#unacked < this.maxBatch * 2) {
@@ -137,5 +156,12 @@ export class Sender {
     return this.#chain.then(() => {
       if (this.#failure !== undefined) throw this.#failure;
     });
+  }
+
+  /** One batch to the producer: whole buffers when it takes them, else records. */
+  #send(buffers: readonly RecordBuffer[]): Promise<unknown> {
+    if (this.producer.sendBuffered !== undefined) return this.producer.sendBuffered(buffers);
+    const batches: TopicRecords[] = buffers.map((buffer) => ({ topic: buffer.topic, records: buffer.toProducerRecords() }));
+    return this.producer.sendBatch(batches, NO_METADATA);
   }
 }

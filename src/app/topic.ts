@@ -8,6 +8,7 @@
 import { EncodeError } from '../errors.js';
 import type { TopicBinding } from '../serde/binding.js';
 import type { WireCodec } from '../serde/wire.js';
+import type { RecordBuffer } from '../transport/record-buffer.js';
 import type { ProducerRecord, RecordHeaders } from '../transport/types.js';
 import type { ChannelMessage, Input } from './input.js';
 
@@ -32,6 +33,14 @@ export interface TopicHost {
   readonly appId: string;
   prepare<T>(topic: string, part: 'key' | 'value', codec: TopicBinding<unknown, unknown>['key']): Promise<WireCodec<T>>;
   enqueue(topic: string, record: ProducerRecord): Promise<void>;
+  /**
+   * The buffer a record to `topic` is written into now, or undefined when records must go through
+   * `enqueue` (the app is not started; exactly-once holds records per event). After writing one
+   * record into it, the topic calls `added()`, with nothing in between.
+   */
+  bufferFor(topic: string): RecordBuffer | undefined;
+  /** Queues the record just written into `bufferFor`'s buffer; resolves when the broker acknowledged it. */
+  added(): Promise<void>;
 }
 
 export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
@@ -82,37 +91,64 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
    */
   send(message: Message<TKey, TValue>): Promise<void> {
     if (this.#value === undefined) return this.prepare().then(() => this.send(message));
-    let record: ProducerRecord;
     try {
-      record = this.encode(message);
+      return this.write(message.key, message.value, message.headers, message.partition, message.timestamp);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.host.enqueue(this.name, record);
   }
 
-  /** @internal Encodes a message into a producer record; throws EncodeError. */
-  encode(message: Message<TKey, TValue>): ProducerRecord {
-    const record = this.encodeRecord(message.key, message.value, message.headers);
-    if (message.partition === undefined && message.timestamp === undefined) return record;
-    return { key: record.key, value: record.value, headers: record.headers, partition: message.partition, timestamp: message.timestamp };
+  /**
+   * @internal Queues a record (the hot path of `send` and of yields to a topic sink: no message
+   * object): encoded straight into the app's send buffer for this topic, or, when the app holds
+   * records itself (exactly-once), encoded into a producer record for it. Throws EncodeError.
+   */
+  write(key: TKey | null | undefined, value: TValue, headers: RecordHeaders | undefined, partition?: number, timestamp?: number): Promise<void> {
+    const buffer = this.host.bufferFor(this.name);
+    if (buffer === undefined) {
+      const record = this.encodeRecord(key, value, headers);
+      return this.host.enqueue(this.name, partition === undefined && timestamp === undefined ? record : { ...record, partition, timestamp });
+    }
+    if (key !== undefined && key !== null) {
+      try {
+        buffer.writeKey(this.#key!, key);
+      } catch (error) {
+        buffer.dropRecord();
+        throw this.#encodeError('key', error);
+      }
+    }
+    if (value !== null && value !== undefined) {
+      try {
+        buffer.writeValue(this.#value!, value);
+      } catch (error) {
+        buffer.dropRecord();
+        throw this.#encodeError('value', error);
+      }
+    }
+    buffer.endRecord(headers, partition, timestamp);
+    return this.host.added();
   }
 
-  /** @internal The hot path of `encode` (yields to a topic sink): no message object. */
+  /** @internal Encodes a key and value into a producer record; throws EncodeError. */
   encodeRecord(key: TKey | null | undefined, value: TValue, headers: RecordHeaders | undefined): ProducerRecord {
     let keyBytes: Buffer | null = null;
     let valueBytes: Buffer | null = null;
     try {
       keyBytes = key === undefined || key === null ? null : this.#key!.encode(key);
     } catch (error) {
-      throw new EncodeError(`key (${this.binding.key.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
+      throw this.#encodeError('key', error);
     }
     try {
       valueBytes = value === null || value === undefined ? null : this.#value!.encode(value);
     } catch (error) {
-      throw new EncodeError(`value (${this.binding.value.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
+      throw this.#encodeError('value', error);
     }
     return { key: keyBytes, value: valueBytes, headers };
+  }
+
+  #encodeError(part: 'key' | 'value', error: unknown): EncodeError {
+    const codec = part === 'key' ? this.binding.key : this.binding.value;
+    return new EncodeError(`${part} (${codec.name})`, [error instanceof Error ? error.message : String(error)], this.name, { cause: error });
   }
 }
 

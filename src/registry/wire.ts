@@ -1,7 +1,7 @@
 import type { Resolver, Type } from 'avsc';
 import { ConfigError, isRegistryError, MephistoError, WireDecodeError } from '../errors.js';
 import { NOT_IN_RANGE, readRange } from '../avro/runtime.js';
-import { encodeAvro } from '../serde/avro-encode.js';
+import { encodeAvro, encodeAvroInto } from '../serde/avro-encode.js';
 import type { Codec } from '../serde/codec.js';
 import type { WireCodec, WireFormat } from '../serde/wire.js';
 import { explainIncompatibility } from './compatibility.js';
@@ -185,6 +185,20 @@ class RegistryWireCodec<T> implements WireCodec<T> {
       return encodeAvro(this.readerType, value, this.schemaId);
     } catch {
       return frame(this.schemaId, this.codec.encode(value));
+    }
+  }
+
+  /** `encode` into `target` at `offset` (see `Codec.encodeInto`): header and body, no Buffer. */
+  encodeInto(value: T, target: Buffer, offset: number): number {
+    try {
+      return encodeAvroInto(this.readerType, value, target, offset, this.schemaId);
+    } catch {
+      // the codec's error names the fields that are wrong (or, should it encode, its bytes are copied)
+      const framed = this.encode(value);
+      const room = target.length - offset;
+      if (framed.length > room) return room - framed.length;
+      target.set(framed, offset);
+      return offset + framed.length;
     }
   }
 

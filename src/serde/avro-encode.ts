@@ -10,9 +10,13 @@
  */
 import type { Type } from 'avsc';
 
+const ABL_VIEW = process.env.ABL_VIEW !== undefined;
+const CACHED = new Map<number, Buffer>();
 const SLAB_SIZE = 64 * 1024;
 
 let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+/** Where `encodeAvroInto` learns a body's size when the target lacks room even for the header. */
+const SCRATCH = Buffer.allocUnsafeSlow(0);
 let used = 0;
 
 /** A fresh slab with room for at least `size` bytes (the rest of the old one is abandoned). */
@@ -41,6 +45,7 @@ export function encodeAvro(type: Type, value: unknown, schemaId?: number): Buffe
   }
   // Keep the next value 8-byte aligned, as Node's pool does.
   used = (end + 7) & ~7;
+  if (ABL_VIEW) { const v = CACHED.get(end - start) ?? (CACHED.set(end - start, slab.subarray(start, end)), CACHED.get(end - start)!); return v; }
   return slab.subarray(start, end);
 }
 
@@ -51,4 +56,21 @@ function writeAt(type: Type, value: unknown, start: number, header: number, sche
     slab.writeUInt32BE(schemaId!, start + 1);
   }
   return type.encode(value, slab, start + header);
+}
+
+/**
+ * Encodes `value` as `type` into `target` at `offset` (after the Confluent header when `schemaId`
+ * is given) and returns the end; when `target` has too little room, a negative number: minus the
+ * bytes missing, at least (the contract of `RecordEncoder.encodeInto`). Throws what avsc throws.
+ */
+export function encodeAvroInto(type: Type, value: unknown, target: Buffer, offset: number, schemaId?: number): number {
+  if (schemaId === undefined) return type.encode(value, target, offset);
+  if (target.length - offset < 5) {
+    // no room for the header: learn the body's size from a scratch encoding
+    const body = -type.encode(value, SCRATCH, 0);
+    return -(5 + body - (target.length - offset));
+  }
+  target[offset] = 0;
+  target.writeUInt32BE(schemaId, offset + 1);
+  return type.encode(value, target, offset + 5);
 }

@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import type { ModelClass } from '../avro/model.js';
 import { decodeRangeOr } from '../avro/runtime.js';
-import { encodeAvro } from './avro-encode.js';
+import { encodeAvro, encodeAvroInto } from './avro-encode.js';
 import type { AvroSchemaJSON, Codec } from './codec.js';
 
 /**
@@ -15,6 +15,15 @@ export const string: Codec<string> = Object.freeze({
   encode: (value: string) => Buffer.from(value, 'utf8'),
   decode: (buffer: Buffer) => buffer.toString('utf8'),
   decodeRange: (bytes: Buffer, start: number, end: number) => bytes.toString('utf8', start, end),
+  encodeInto: (value: string, target: Buffer, offset: number) => {
+    const room = target.length - offset;
+    // a UTF-16 code unit takes at most 3 bytes: measure only when that may not fit
+    if (value.length * 3 > room) {
+      const length = Buffer.byteLength(value, 'utf8');
+      if (length > room) return room - length;
+    }
+    return offset + target.write(value, offset, 'utf8');
+  },
 });
 
 /** Raw bytes, passed through untouched. */
@@ -22,6 +31,12 @@ export const bytes: Codec<Buffer> = Object.freeze({
   name: 'bytes',
   encode: (value: Buffer) => value,
   decode: (buffer: Buffer) => buffer,
+  encodeInto: (value: Buffer, target: Buffer, offset: number) => {
+    const room = target.length - offset;
+    if (value.length > room) return room - value.length;
+    target.set(value, offset);
+    return offset + value.length;
+  },
 });
 
 /** JSON text; the type parameter is trusted, not checked. */
@@ -41,6 +56,7 @@ export function avroSchema<T>(schema: AvroSchemaJSON, name = typeof schema === '
   return Object.freeze({
     name,
     encode: (value: T) => encodeAvro(type, value),
+    encodeInto: (value: T, target: Buffer, offset: number) => encodeAvroInto(type, value, target, offset),
     decode,
     decodeRange: (bytes: Buffer, start: number, end: number) => decodeRangeOr(type, bytes, start, end, decode),
     avro: Object.freeze({ schema, type }),
@@ -54,6 +70,7 @@ export function model<TModel>(modelClass: ModelClass<TModel>): Codec<TModel> {
   return Object.freeze({
     name: modelClass.fullName,
     encode: (value: TModel) => encodeAvro(type, value),
+    encodeInto: (value: TModel, target: Buffer, offset: number) => encodeAvroInto(type, value, target, offset),
     decode,
     decodeRange: (bytes: Buffer, start: number, end: number) => decodeRangeOr(type, bytes, start, end, decode),
     avro: Object.freeze({ schema: modelClass.schema, type }),

@@ -23,6 +23,8 @@ export interface WireCodec<T> {
   decode(buffer: Buffer): T | Promise<T>;
   /** Optional: `decode` of `bytes[start, end)` without a view of them (see `Codec.decodeRange`). */
   decodeRange?(bytes: Buffer, start: number, end: number): T | Promise<T>;
+  /** Optional: `encode` into `target` at `offset` (see `Codec.encodeInto`). */
+  encodeInto?(value: T, target: Buffer, offset: number): number;
 }
 
 /** No registry: the codec's own bytes, both ways. */

@@ -10,6 +10,7 @@ import type { Transport, TransportFactory, TransportOptions } from './types.js';
 export type * from './types.js';
 export { MemoryBroker, MemoryTransport } from './memory/index.js';
 export { murmur2, partitionForKey } from './partitioner.js';
+export { RecordBuffer, type RecordEncoder } from './record-buffer.js';
 
 const factories = new Map<string, TransportFactory>([['memory', (url) => new MemoryTransport(url)]]);
 

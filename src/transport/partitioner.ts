@@ -13,12 +13,12 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-/** Kafka's `Utils.murmur2`: a signed 32-bit hash of the bytes. */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** Kafka's `Utils.murmur2`: a signed 32-bit hash of the bytes (`data[start, end)`: those only). */
+export function murmur2(data: Uint8Array, start = 0, end = data.length): number {
+  const length = end - start;
   let h = (SEED ^ length) | 0;
-  const whole = length & ~3;
-  for (let i = 0; i < whole; i += 4) {
+  const whole = start + (length & ~3);
+  for (let i = start; i < whole; i += 4) {
     let k = data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
     k = Math.imul(k, M);
     k ^= k >>> 24;
@@ -38,7 +38,7 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** The partition Kafka's default partitioner gives a (non-null) key. */
-export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+/** The partition Kafka's default partitioner gives a (non-null) key (`key[start, end)`: those bytes only). */
+export function partitionForKey(key: Uint8Array, partitions: number, start = 0, end = key.length): number {
+  return (murmur2(key, start, end) & 0x7fffffff) % partitions;
 }

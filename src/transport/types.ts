@@ -15,6 +15,8 @@
  *   naming the operation, the topic/partition when there is one, and what to do.
  */
 
+import type { RecordBuffer } from './record-buffer.js';
+
 export type Offset = string;
 
 /** Record headers. Drivers deliver header values as Buffers; senders may give strings. */
@@ -149,6 +151,13 @@ export interface Producer {
    * batched send path never reads it, and building it costs an object per record).
    */
   sendBatch(batches: readonly TopicRecords[], options?: SendOptions): Promise<readonly RecordMetadata[]>;
+  /**
+   * Optional: like `sendBatch` with `{ metadata: false }`, for records encoded into one buffer per
+   * topic (the runtime's send path). A driver that can keep the bytes as they are (the embedded
+   * broker) implements it to skip a Buffer and a record object per record; the runtime gives any
+   * other driver `sendBatch` of `buffer.toProducerRecords()`.
+   */
+  sendBuffered?(buffers: readonly RecordBuffer[]): Promise<void>;
   /**
    * Begins a transaction (only with `transactionalId`). Sends through it are invisible to
    * read-committed consumers until `commit`; `abort` discards them. The memory driver may apply

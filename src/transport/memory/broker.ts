@@ -6,6 +6,7 @@
  */
 import { TransportError } from '../../errors.js';
 import { partitionForKey } from '../partitioner.js';
+import type { RecordBuffer } from '../record-buffer.js';
 import type {
   ConsumerRecord,
   ProducerRecord,
@@ -28,6 +29,8 @@ const CHUNK_SLOT = 1 << 20;
 const FIRST_CHUNK = 4096;
 /** Values at least this big get a chunk of their own (not worth copying into a shared one). */
 const OWN_CHUNK = CHUNK_SLOT >> 3;
+/** A RecordBuffer at least this big (and mostly full) is kept as storage as it is, not copied. */
+const ADOPT_MIN = 16 * 1024;
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
@@ -48,8 +51,13 @@ class ByteStore {
 
   /** Copies `bytes` in; returns their position (chunk index * CHUNK_SLOT + start). */
   put(bytes: Buffer): number {
-    const length = bytes.length;
-    if (length >= OWN_CHUNK) return (this.#chunks.push(Buffer.from(bytes)) - 1) * CHUNK_SLOT;
+    return this.putRange(bytes, 0, bytes.length);
+  }
+
+  /** Copies `bytes[start, end)` in; returns their position. */
+  putRange(bytes: Buffer, start: number, end: number): number {
+    const length = end - start;
+    if (length >= OWN_CHUNK) return (this.#chunks.push(Buffer.from(bytes.subarray(start, end))) - 1) * CHUNK_SLOT;
     let chunk = this.#current < 0 ? undefined : this.#chunks[this.#current];
     if (chunk === undefined || chunk.length - this.#used < length) {
       const size = chunk === undefined ? FIRST_CHUNK : Math.min(CHUNK_SLOT, chunk.length * 2);
@@ -57,10 +65,20 @@ class ByteStore {
       this.#current = this.#chunks.push(chunk) - 1;
       this.#used = 0;
     }
-    const start = this.#used;
-    chunk.set(bytes, start);
-    this.#used = start + length;
-    return this.#current * CHUNK_SLOT + start;
+    const at = this.#used;
+    if (start === 0 && end === bytes.length) chunk.set(bytes, at);
+    else if (length <= 64) for (let i = 0; i < length; i++) chunk[at + i] = bytes[start + i]!;
+    else bytes.copy(chunk, at, start, end);
+    this.#used = at + length;
+    return this.#current * CHUNK_SLOT + at;
+  }
+
+  /**
+   * Keeps `chunk` as storage, as it is (no copy): its bytes at `start` lie at the returned base
+   * position plus `start`. The caller must never write it again, and it must fit a slot.
+   */
+  adopt(chunk: Buffer): number {
+    return (this.#chunks.push(chunk) - 1) * CHUNK_SLOT;
   }
 
   /** Decodes the `length` bytes at `position` where they lie (null: a null record, length -1). */
@@ -151,6 +169,29 @@ export class PartitionLog {
     );
     if (headers !== EMPTY_HEADERS) this.#headers.set(offset, headers);
     return offset;
+  }
+
+  /**
+   * Appends one record of a RecordBuffer whose bytes are `bytes`: key and value are the ranges
+   * given (start -1: null). `base` is where this log keeps `bytes` as they are (`adopt`), or -1 to
+   * copy the ranges in. Returns the record's offset.
+   */
+  appendRange(bytes: Buffer, base: number, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, headers: RecordHeaders, timestamp: number): number {
+    const store = this.#bytes;
+    const offset = this.#table.push(
+      keyStart < 0 ? 0 : base < 0 ? store.putRange(bytes, keyStart, keyEnd) : base + keyStart,
+      keyStart < 0 ? -1 : keyEnd - keyStart,
+      valueStart < 0 ? 0 : base < 0 ? store.putRange(bytes, valueStart, valueEnd) : base + valueStart,
+      valueStart < 0 ? -1 : valueEnd - valueStart,
+      timestamp,
+    );
+    if (headers !== EMPTY_HEADERS) this.#headers.set(offset, headers);
+    return offset;
+  }
+
+  /** Keeps `bytes` as this log's storage (see `ByteStore.adopt`); returns their base position. */
+  adopt(bytes: Buffer): number {
+    return this.#bytes.adopt(bytes);
   }
 
   /** The records at offsets `from` (inclusive) to `to` (exclusive), as fresh objects. */
@@ -298,16 +339,25 @@ export class MemoryTopic {
   }
 
   partitionFor(record: ProducerRecord): number {
-    if (record.partition !== undefined) {
-      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= this.logs.length) {
-        throw new TransportError('send', `partition ${record.partition} does not exist (the topic has ${this.logs.length})`, {
+    const key = record.key;
+    return key === null ? this.partitionOf(record.partition, null, -1, -1) : this.partitionOf(record.partition, key, 0, key.length);
+  }
+
+  /**
+   * A record's partition: the one it names (checked), else its key's (the bytes `key[keyStart,
+   * keyEnd)`; keyStart -1: no key) by Kafka's partitioner, else the next in round robin.
+   */
+  partitionOf(explicit: number | undefined, key: Buffer | null, keyStart: number, keyEnd: number): number {
+    if (explicit !== undefined) {
+      if (!Number.isInteger(explicit) || explicit < 0 || explicit >= this.logs.length) {
+        throw new TransportError('send', `partition ${explicit} does not exist (the topic has ${this.logs.length})`, {
           topic: this.name,
-          partition: record.partition,
+          partition: explicit,
         });
       }
-      return record.partition;
+      return explicit;
     }
-    if (record.key !== null) return partitionForKey(record.key, this.logs.length);
+    if (keyStart >= 0) return partitionForKey(key!, this.logs.length, keyStart, keyEnd);
     const partition = this.#nextRoundRobin;
     this.#nextRoundRobin = (partition + 1) % this.logs.length;
     return partition;
@@ -485,6 +535,40 @@ export class MemoryBroker {
       const offset = logs[partition]!.append(record.key, record.value, headers, record.timestamp ?? now);
       metadata?.push({ topic: topicName, partition, offset: String(offset) });
     }
+    this.#notify(logs, before);
+  }
+
+  /**
+   * Appends the records of a RecordBuffer (`Producer.sendBuffered`) and wakes the consumers of the
+   * partitions written. The buffer's bytes are kept as they are when that wastes little (mostly
+   * full, and big enough that a slot per batch is not a slot per record); else they are copied.
+   */
+  appendBuffer(buffer: RecordBuffer): void {
+    const topic = this.ensureTopic(buffer.topic);
+    const now = Date.now();
+    const logs = topic.logs;
+    const before = logs.map((log) => log.end);
+    const bytes = buffer.bytes;
+    const used = buffer.used;
+    const keep = used >= ADOPT_MIN && used < CHUNK_SLOT && used * 4 >= bytes.length * 3;
+    // where each log keeps the buffer (-1: not yet; -2: copy instead)
+    const bases = new Array<number>(logs.length).fill(keep ? -1 : -2);
+    for (let i = 0; i < buffer.count; i++) {
+      const keyStart = buffer.keyStart(i);
+      const keyEnd = buffer.keyEnd(i);
+      const partition = topic.partitionOf(buffer.partitionAt(i), bytes, keyStart, keyEnd);
+      const log = logs[partition]!;
+      let base = bases[partition]!;
+      if (base === -1) bases[partition] = base = log.adopt(bytes);
+      const recordHeaders = buffer.headersAt(i);
+      const headers = recordHeaders === undefined ? EMPTY_HEADERS : normalizeHeaders(recordHeaders);
+      log.appendRange(bytes, base < 0 ? -1 : base, keyStart, keyEnd, buffer.valueStart(i), buffer.valueEnd(i), headers, buffer.timestampAt(i) ?? now);
+    }
+    this.#notify(logs, before);
+  }
+
+  /** Wakes the consumers of the logs that grew past their `before` ends. */
+  #notify(logs: readonly PartitionLog[], before: readonly number[]): void {
     for (let p = 0; p < logs.length; p++) {
       const log = logs[p]!;
       if (log.end !== before[p]) for (const listener of log.listeners) listener();

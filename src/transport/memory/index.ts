@@ -24,6 +24,7 @@ import type {
   Transport,
 } from '../types.js';
 import { MemoryBroker, type GroupMember, type MemoryGroup, type PartitionLog } from './broker.js';
+import type { RecordBuffer } from '../record-buffer.js';
 
 export { MemoryBroker } from './broker.js';
 
@@ -148,6 +149,11 @@ class MemoryProducer implements Producer {
     const metadata: RecordMetadata[] | undefined = options.metadata === false ? undefined : [];
     for (const batch of batches) this.broker.append(batch.topic, batch.records, metadata);
     return metadata ?? [];
+  }
+
+  async sendBuffered(buffers: readonly RecordBuffer[]): Promise<void> {
+    this.#check('sendBuffered');
+    for (const buffer of buffers) this.broker.appendBuffer(buffer);
   }
 
   async transaction(): Promise<Transaction> {
