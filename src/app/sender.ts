@@ -34,8 +34,8 @@ const NO_METADATA = Object.freeze({ metadata: false });
 export class Sender {
   #pending = new Map<string, RecordBuffer>();
   #last: RecordBuffer | undefined;
-  /** Bytes of each topic's last batch: the next buffer is sized to it. */
-  #sizeHints = new Map<string, number>();
+  /** Bytes and records of each topic's last batch: the next buffer is sized to them. */
+  #sizeHints = new Map<string, { bytes: number; records: number }>();
   #count = 0;
   #batch: Deferred | undefined;
   #scheduled = false;
@@ -67,7 +67,10 @@ export class Sender {
     const last = this.#last;
     if (last !== undefined && last.topic === topic) return last;
     let buffer = this.#pending.get(topic);
-    if (buffer === undefined) this.#pending.set(topic, (buffer = new RecordBuffer(topic, this.#sizeHints.get(topic))));
+    if (buffer === undefined) {
+      const hint = this.#sizeHints.get(topic);
+      this.#pending.set(topic, (buffer = new RecordBuffer(topic, hint?.bytes, hint?.records)));
+    }
     this.#last = buffer;
     return buffer;
   }
@@ -121,7 +124,7 @@ export class Sender {
       for (const buffer of this.#pending.values()) {
         if (buffer.count === 0) continue; // only dropped records (their encoding failed)
         buffers.push(buffer);
-        this.#sizeHints.set(buffer.topic, buffer.used);
+        this.#sizeHints.set(buffer.topic, { bytes: buffer.used, records: buffer.count });
       }
       const batch = this.#batch!;
       const size = this.#count;

@@ -31,7 +31,7 @@ const MIN_BYTES = 1024;
 export class RecordBuffer {
   #bytes: Buffer;
   #used = 0;
-  #spans = new Int32Array(64 * SPAN_FIELDS);
+  #spans: Int32Array;
   /** Per record; allocated on first use (most records have no headers, partition or timestamp). */
   #headers: (RecordHeaders | undefined)[] | undefined;
   #partitions: (number | undefined)[] | undefined;
@@ -46,10 +46,12 @@ export class RecordBuffer {
 
   constructor(
     readonly topic: string,
-    /** Expected bytes (the last batch's, for one topic): a buffer sized to it seldom grows. */
+    /** Expected bytes and records (the last batch's, for one topic): a buffer sized to them seldom grows. */
     sizeHint = 0,
+    countHint = 0,
   ) {
     this.#bytes = Buffer.allocUnsafeSlow(Math.max(MIN_BYTES, sizeHint + (sizeHint >> 3)));
+    this.#spans = new Int32Array(Math.max(64, countHint + (countHint >> 3)) * SPAN_FIELDS);
   }
 
   /** Records ended so far. */
