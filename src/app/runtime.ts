@@ -262,9 +262,10 @@ export class Runtime implements AgentRuntime, AppInternals {
     if (registry !== undefined) this.#wire = await this.#registryWireFormat(registry);
     if (this.#components.length > 0) mkdirSync(this.settings.dataDir, { recursive: true });
     this.#producer = this.#transport.producer();
-    this.#sender = new Sender(this.#producer, this.logger, undefined, (error) =>
-      this.crash(new TransportError('send', `a send to the broker failed, and its records are lost to this worker: ${error instanceof Error ? error.message : String(error)}; it stops without committing past them, and a restart reprocesses them`, {}, { cause: error })),
-    );
+    this.#sender = new Sender(this.#producer, this.logger, {
+      onFailure: (error) =>
+        this.crash(new TransportError('send', `a send to the broker failed, and its records are lost to this worker: ${error instanceof Error ? error.message : String(error)}; it stops without committing past them, and a restart reprocesses them`, {}, { cause: error })),
+    });
     if (this.settings.processingGuarantee === 'exactly_once') {
       this.#eos = new ExactlyOnce(this.id, this.id, this.#transport, this.logger);
       // Sends are attributed to the event being handled: keep the context across awaits.

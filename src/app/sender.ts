@@ -31,6 +31,13 @@ function deferred(): Deferred {
 
 const NO_METADATA = Object.freeze({ metadata: false });
 
+export interface SenderOptions {
+  /** Records per batch (default 10,000). */
+  readonly maxBatch?: number;
+  /** Called once, on the first failed send: its records are lost, so the worker must stop (the runtime crashes). */
+  readonly onFailure?: (error: unknown) => void;
+}
+
 export class Sender {
   #pending = new Map<string, RecordBuffer>();
   #last: RecordBuffer | undefined;
@@ -45,13 +52,18 @@ export class Sender {
   #unacked = 0;
   #roomWaiters: (() => void)[] = [];
 
+  /** Records per batch: a batch this full is sent at once, not at the end of the turn. */
+  readonly maxBatch: number;
+  readonly #onFailure: (error: unknown) => void;
+
   constructor(
     readonly producer: Producer,
     readonly logger: Logger,
-    readonly maxBatch = 10_000,
-    /** Called once, on the first failed send: its records are lost, so the worker must stop (the runtime crashes). */
-    readonly onFailure: (error: unknown) => void = () => {},
-  ) {}
+    options: SenderOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 10_000;
+    this.#onFailure = options.onFailure ?? (() => {});
+  }
 
   /** Records queued and not yet handed to the producer. */
   get queued(): number {
@@ -152,7 +164,7 @@ export class Sender {
           this.#failure ??= error;
           this.logger.error('Send to the broker failed; offsets will not be committed past it', { error });
           batch.reject(error);
-          if (first) this.onFailure(error);
+          if (first) this.#onFailure(error);
         },
       );
     }

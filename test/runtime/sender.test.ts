@@ -30,7 +30,7 @@ const record = (i: number): ProducerRecord => ({ key: null, value: Buffer.from(S
 describe('Sender', () => {
   it('asks senders to wait once two batches are unacknowledged, and lets them go when one is', async () => {
     const { producer, sent, ackNext } = heldProducer();
-    const sender = new Sender(producer, silentLogger, 10);
+    const sender = new Sender(producer, silentLogger, { maxBatch: 10 });
     for (let i = 0; i < 19; i++) void sender.enqueue('t', record(i));
     expect(sender.whenRoom()).toBeUndefined();
     void sender.enqueue('t', record(19));
@@ -148,7 +148,7 @@ describe('a failed send', () => {
     let calls = 0;
     const failures: unknown[] = [];
     const producer = { sendBatch: async () => (++calls === 1 ? Promise.reject(new Error('broker down')) : []) } as unknown as Producer;
-    const sender = new Sender(producer, silentLogger, 10_000, (error) => void failures.push(error));
+    const sender = new Sender(producer, silentLogger, { onFailure: (error) => void failures.push(error) });
     void sender.enqueue('t', record(1)).catch(() => {});
     await expect(sender.flush()).rejects.toThrow('broker down');
     void sender.enqueue('t', record(2)).catch(() => {});
