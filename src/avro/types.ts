@@ -159,6 +159,7 @@ function deepFreeze<T>(value: T): T {
 export function avroTypeOptions(long: LongMode, registry: Record<string, avro.Type> = {}): Record<string, unknown> {
   const bigintLong = long === 'bigint' ? createBigintLongType() : undefined;
   const building = new WeakSet<object>();
+  const logicalType = logicalTypeHook(building);
 
   const typeHook = (schema: unknown, opts: Record<string, unknown>): avro.Type | undefined => {
     if (Array.isArray(schema)) return unionType(schema, opts);
@@ -171,21 +172,42 @@ export function avroTypeOptions(long: LongMode, registry: Record<string, avro.Ty
     if (bigintLong !== undefined && (schema === 'long' || (isObject(schema) && schema.type === 'long' && building.has(schema)))) {
       return bigintLong;
     }
-    if (!isObject(schema) || building.has(schema)) return undefined;
-    const logical = ownLogicalType(schema);
-    if (logical !== undefined) {
-      building.add(schema);
-      try {
-        return new logicalTypes[logical]!.type(schema, opts) as unknown as avro.Type;
-      } finally {
-        building.delete(schema);
-      }
-    }
-    if (bigintLong !== undefined && schema.type === 'long') return bigintLong;
+    const logical = logicalType(schema, opts);
+    if (logical !== undefined) return logical;
+    if (bigintLong !== undefined && isObject(schema) && !building.has(schema) && schema.type === 'long') return bigintLong;
     return undefined;
   };
 
   return { registry, typeHook, omitRecordMethods: true, wrapUnions: 'auto' };
+}
+
+/**
+ * avsc options with mephisto's logical types (decimal, timestamp-millis, date, time-micros) and
+ * nothing else, for schemas read only to resolve or compare against (a registry's schemas): a
+ * writer's `decimal(10, 3)` must meet a reader's `decimal(10, 2)` as a decimal, not as bytes,
+ * for resolution and compatibility checks to refuse it.
+ */
+export function logicalTypeOptions(registry: Record<string, avro.Type> = {}): Record<string, unknown> {
+  return { registry, typeHook: logicalTypeHook(new WeakSet<object>()) };
+}
+
+/**
+ * The avsc type hook that builds mephisto's logical types. `building` holds the schemas being
+ * built: a logical type builds its underlying type from the same schema, which must not come back
+ * here.
+ */
+function logicalTypeHook(building: WeakSet<object>): (schema: unknown, opts: Record<string, unknown>) => avro.Type | undefined {
+  return (schema, opts) => {
+    if (!isObject(schema) || building.has(schema)) return undefined;
+    const logical = ownLogicalType(schema);
+    if (logical === undefined) return undefined;
+    building.add(schema);
+    try {
+      return new logicalTypes[logical]!.type(schema, opts) as unknown as avro.Type;
+    } finally {
+      building.delete(schema);
+    }
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -61,6 +61,12 @@ export function explainIncompatibility(reader: Type, writer: Type): string[] {
 
 function walk(reader: AvroTypeLike, writer: AvroTypeLike, path: string, out: string[], seen: Set<string>): void {
   if (canReadLike(reader, writer)) return;
+  if (reader.typeName.startsWith('logical:') && reader.typeName === writer.typeName && canReadLike(unwrapLogical(reader), unwrapLogical(writer))) {
+    // the same logical type over readable bytes: refused by the logical type itself (a decimal of
+    // another precision or scale), whose resolver says why
+    out.push(`${path}: ${resolverRefusal(reader, writer)}`);
+    return;
+  }
   const r = unwrapLogical(reader);
   const w = unwrapLogical(writer);
   if (isUnion(w)) {
@@ -134,6 +140,15 @@ function walk(reader: AvroTypeLike, writer: AvroTypeLike, path: string, out: str
       return;
     default:
       out.push(`${path}: the writer's ${describe(w)} cannot be read as ${describe(r)}`);
+  }
+}
+
+function resolverRefusal(reader: AvroTypeLike, writer: AvroTypeLike): string {
+  try {
+    (reader as unknown as Type).createResolver(writer as unknown as Type);
+    return `the writer's ${describe(writer)} cannot be read as ${describe(reader)}`;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 

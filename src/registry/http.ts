@@ -44,8 +44,9 @@ interface VersionBody {
 
 /**
  * A Confluent REST schema registry (Confluent Schema Registry, Apicurio's `/apis/ccompat/v7`).
- * Writer types for decoding go through `@kafkajs/confluent-schema-registry` (`getWriterType`: it
- * resolves references, caches types by id and shares in-flight requests). The rest is plain REST
+ * `getWriterType` goes through `@kafkajs/confluent-schema-registry` (it resolves references,
+ * caches types by id and shares in-flight requests; the wire format does not use it, see
+ * `SchemaRegistry.getWriterType`). The rest is plain REST
  * over `fetch`, where the client does not fit: its `register` insists on a compatibility config of
  * its own, it has no lookups, listings or compatibility calls, and its schemas come back as avsc
  * types, which drop docs, enum defaults and logical-type attributes (so `getById` reads the JSON).

@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import type { Type } from 'avsc';
 import type { AvroSchemaJSON } from '../serde/codec.js';
+import { logicalTypeOptions } from '../avro/types.js';
 
 /**
  * Parses an Avro schema whose named types may come from other schemas (registry references):
@@ -8,10 +9,12 @@ import type { AvroSchemaJSON } from '../serde/codec.js';
  */
 export function parseAvro(schema: AvroSchemaJSON, referenced: readonly AvroSchemaJSON[] = []): Type {
   const registry: Record<string, Type> = {};
+  // mephisto's logical types: a decimal resolves (and is compatible) only with the same precision and scale
+  const options = logicalTypeOptions(registry);
   for (const dependency of referenced) {
-    avro.Type.forSchema(dependency as avro.Schema, { registry });
+    avro.Type.forSchema(dependency as avro.Schema, options);
   }
-  return avro.Type.forSchema(schema as avro.Schema, { registry });
+  return avro.Type.forSchema(schema as avro.Schema, options);
 }
 
 /** The self-contained schema of a type: every named type inlined where first used, attributes kept. */

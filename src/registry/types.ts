@@ -50,9 +50,10 @@ export interface SchemaRegistry {
    */
   getById(id: number): Promise<AvroSchemaJSON>;
   /**
-   * Optional: the writer schema with this id as an avsc type, parsed and cached by the driver. The
-   * wire format prefers it to `getById` when present. Only fit for reading data: avsc keeps what
-   * decoding needs and drops docs, enum defaults and logical-type attributes.
+   * Optional: the writer schema with this id as a plain avsc type, parsed and cached by the driver.
+   * Not what the wire format decodes with: avsc alone drops docs, enum defaults and logical types
+   * (a decimal becomes bytes, and would resolve against a decimal of any scale); the wire format
+   * parses `getById`'s schema with mephisto's logical types instead.
    */
   getWriterType?(id: number): Promise<Type>;
   getLatest(subject: string): Promise<RegisteredSchema>;

@@ -118,10 +118,14 @@ class WriterTypeCache {
     return this.types.get(id);
   }
 
-  /** One attempt: the driver's cached writer type when it has one, else the schema JSON parsed. */
+  /**
+   * One attempt: the writer's schema JSON (references inlined), parsed with mephisto's logical
+   * types, so that resolving it against the reader refuses what would decode wrongly (a decimal
+   * of another scale read as bytes gives another number). A driver's own writer types (avsc's,
+   * without those logical types) are not used for that reason.
+   */
   private attempt(id: number): Promise<Type> {
-    const registry = this.registry;
-    return registry.getWriterType ? registry.getWriterType(id) : registry.getById(id).then((schema) => parseAvro(schema));
+    return this.registry.getById(id).then((schema) => parseAvro(schema));
   }
 
   /** Retries while the registry is away or failing: a record must not be dead-lettered for that. */

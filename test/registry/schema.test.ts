@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/avro/decimal.js';
+import { canRead, explainIncompatibility } from '../../src/registry/compatibility.js';
 import { inlineReferences, namedTypeName, parseAvro, schemaIdentity, stableJson } from '../../src/registry/schema.js';
 
 const address = {
@@ -32,7 +34,20 @@ describe('inlineReferences', () => {
     // Nothing avsc would drop is lost: the doc, the enum default, the decimal's precision and scale.
     expect(JSON.stringify(inlined)).toContain('"default":"OTHER"');
     expect(JSON.stringify(inlined)).toContain('"precision":12');
-    expect(parseAvro(inlined).toBuffer({ ship: { city: 'Oslo', kind: 'HOME' }, bill: null, total: Buffer.alloc(8) })).toHaveLength(15);
+    // parsed with mephisto's logical types: the decimal is a Decimal, as the reader's would be
+    const type = parseAvro(inlined);
+    const bytes = type.toBuffer({ ship: { city: 'Oslo', kind: 'HOME' }, bill: null, total: new Decimal('12.34') });
+    expect(bytes).toHaveLength(15);
+    expect(String((type.fromBuffer(bytes) as { total: Decimal }).total)).toBe('12.34');
+  });
+
+  it('parses decimals as decimals, so that a writer of another scale is refused, not misread', () => {
+    const amount = (scale: number) => ({ type: 'record', name: 'n.Payment', fields: [{ name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale } }] });
+    const reader = parseAvro(amount(2));
+    const writer = parseAvro(amount(3));
+    expect(canRead(reader, writer)).toBe(false);
+    expect(explainIncompatibility(reader, writer).join('\n')).toMatch(/decimal\(10, 2\) cannot read decimal\(10, 3\)/);
+    expect(canRead(reader, parseAvro(amount(2)))).toBe(true);
   });
 
   it('resolves short names in the enclosing namespace, and follows references of references', () => {

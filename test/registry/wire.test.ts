@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { AvroTypes, Decimal } from '../../src/avro/index.js';
 import { isConfigError, isWireDecodeError, type WireDecodeError } from '../../src/errors.js';
 import { frame, MemoryRegistry, openRegistry, readSchemaId, registryWireFormat } from '../../src/registry/index.js';
 import type { SchemaRegistry } from '../../src/registry/types.js';
@@ -399,5 +400,33 @@ describe('subject name strategies', () => {
 
   it('an unknown strategy name is a ConfigError', () => {
     expect(() => registryWireFormat(new MemoryRegistry(), { subjectNameStrategy: 'nope' as never })).toThrow(/unknown strategy "nope"/);
+  });
+});
+
+describe('decimals through the registry', () => {
+  const payment = (scale: number) => ({ type: 'record', name: 'Payment', namespace: ns, fields: [{ name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 10, scale } }] });
+  /** A codec over mephisto's own types (decimals are Decimals), as a generated model's is. */
+  function decimalCodec(scale: number): Codec<{ amount: Decimal }> {
+    const schema = payment(scale);
+    const type = new AvroTypes([schema as never]).get(`${ns}.Payment`);
+    return { name: `${ns}.Payment`, encode: (value) => type.toBuffer(value), decode: (bytes) => type.fromBuffer(bytes) as { amount: Decimal }, avro: { schema: schema as never, type } };
+  }
+
+  it('refuses, when decoding, a writer decimal of another scale (12.34 written at scale 3 is not 1.234 at scale 2)', async () => {
+    const registry = new MemoryRegistry();
+    await registry.setCompatibility('NONE');
+    const writer = await registryWireFormat(registry).prepare('payments', 'value', decimalCodec(3));
+    const reader = await registryWireFormat(registry).prepare('payments', 'value', decimalCodec(2));
+    const error = await decodeError(reader, writer.encode({ amount: new Decimal('12.34') }));
+    expect(error.message).toMatch(/incompatible writer schema id \d+: .*decimal\(10, 2\) cannot read decimal\(10, 3\)/);
+    // the same scale still decodes through the registry
+    const same = await registryWireFormat(registry).prepare('payments-2', 'value', decimalCodec(2));
+    expect(String(((await reader.decode(same.encode({ amount: new Decimal('12.34') }))) as { amount: Decimal }).amount)).toBe('12.34');
+  });
+
+  it('refuses to register a decimal of another scale under BACKWARD compatibility', async () => {
+    const registry = new MemoryRegistry();
+    await registry.register('payments-value', payment(2));
+    await expect(registry.register('payments-value', payment(3))).rejects.toThrow(/decimal\(10, 3\) cannot read decimal\(10, 2\)/);
   });
 });
