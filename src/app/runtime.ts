@@ -326,13 +326,13 @@ export class Runtime implements AgentRuntime, AppInternals {
     const { openRegistry, registryWireFormat } = await import('../registry/index.js');
     let instance: SchemaRegistry;
     if (typeof registry === 'string') {
-      instance = await openRegistry(registry);
+      instance = await openRegistry(registry, this.settings.registryAuth);
       // Embedded registries are shared by name in the process: only close what is ours alone.
       if (!registry.startsWith('memory://')) this.#registry = instance;
     } else {
       instance = registry;
     }
-    return registryWireFormat(instance);
+    return registryWireFormat(instance, this.settings.registryOptions);
   }
 
   #topicSpec(topic: Topic<any, any>): TopicSpec {

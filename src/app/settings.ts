@@ -5,6 +5,11 @@
  * | ---------------- | -------------------------- | ------------------------ |
  * | broker           | MEPHISTO_BROKER            | `memory://`              |
  * | registry         | MEPHISTO_REGISTRY          | none (plain codec bytes) |
+ * | registryOptions.subjectNameStrategy | MEPHISTO_REGISTRY_SUBJECT_STRATEGY | `topic` |
+ * | registryOptions.keySubjectNameStrategy | MEPHISTO_REGISTRY_KEY_SUBJECT_STRATEGY | `topic` |
+ * | registryOptions.autoRegister | MEPHISTO_REGISTRY_AUTO_REGISTER | `true`     |
+ * | registryOptions.fetchRetryMs | MEPHISTO_REGISTRY_FETCH_RETRY_MS | 30000 (ms) |
+ * | registry credentials | MEPHISTO_REGISTRY_USERNAME, MEPHISTO_REGISTRY_PASSWORD | none |
  * | store            | MEPHISTO_STORE             | `memory://`              |
  * | dataDir          | MEPHISTO_DATA_DIR          | `.mephisto/<app id>`     |
  * | logLevel         | MEPHISTO_LOG_LEVEL         | `info`                   |
@@ -17,7 +22,9 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { consoleLogger, isLogLevel, type LogLevel, type Logger } from '../logging.js';
+import { registryAuthFromEnv } from '../registry/credentials.js';
 import type { SchemaRegistry } from '../registry/types.js';
+import type { RegistryWireFormatOptions } from '../registry/wire.js';
 import type { Transport } from '../transport/types.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
@@ -27,6 +34,12 @@ export interface AppSettings {
   readonly broker?: string | Transport;
   /** `memory://` or `http(s)://...` of a Confluent-compatible registry, or a SchemaRegistry. */
   readonly registry?: string | SchemaRegistry;
+  /**
+   * How values go through the registry: subject name strategies (`'topic'`, `'record'`,
+   * `'topic-record'` or a function), `autoRegister`, `fetchRetryMs`. Each also comes from its
+   * environment variable (see the table above) when not given here.
+   */
+  readonly registryOptions?: RegistryWireFormatOptions;
   /** Where tables keep state: `memory://` or `level://`. */
   readonly store?: string;
   /** This app's data directory (table stores). */
@@ -67,6 +80,9 @@ export interface AppSettings {
 export interface ResolvedSettings {
   readonly broker: string | Transport;
   readonly registry: string | SchemaRegistry | undefined;
+  readonly registryOptions: RegistryWireFormatOptions;
+  /** Credentials for a registry given by URL (from MEPHISTO_REGISTRY_USERNAME/PASSWORD). */
+  readonly registryAuth: ReturnType<typeof registryAuthFromEnv>;
   readonly store: string;
   readonly dataDir: string;
   readonly logger: Logger;
@@ -106,6 +122,41 @@ function webAddress(port: number | string | undefined, host: string | undefined)
   return { port: n, host: host || '127.0.0.1' };
 }
 
+const STRATEGIES = ['topic', 'record', 'topic-record'] as const;
+
+/** A subject name strategy given in code (checked when used) or named in the environment. */
+function strategy(setting: string, value: RegistryWireFormatOptions['subjectNameStrategy'], text: string | undefined): RegistryWireFormatOptions['subjectNameStrategy'] {
+  if (value !== undefined) return value;
+  if (text === undefined || text === '') return undefined;
+  if ((STRATEGIES as readonly string[]).includes(text)) return text as (typeof STRATEGIES)[number];
+  throw new ConfigError(setting, `must be one of ${STRATEGIES.join(', ')}; got ${JSON.stringify(text)}`);
+}
+
+function flag(setting: string, value: boolean | undefined, text: string | undefined): boolean | undefined {
+  if (value !== undefined) return value;
+  if (text === undefined || text === '') return undefined;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(setting, `must be true or false; got ${JSON.stringify(text)}`);
+}
+
+function nonNegativeInt(setting: string, value: number | string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(setting, `must be a whole number of milliseconds (0 or more), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function registryOptions(given: RegistryWireFormatOptions, env: Readonly<Record<string, string | undefined>>): RegistryWireFormatOptions {
+  const options: { -readonly [K in keyof RegistryWireFormatOptions]: RegistryWireFormatOptions[K] } = { ...given };
+  options.subjectNameStrategy = strategy('registryOptions.subjectNameStrategy (MEPHISTO_REGISTRY_SUBJECT_STRATEGY)', given.subjectNameStrategy, env.MEPHISTO_REGISTRY_SUBJECT_STRATEGY);
+  options.keySubjectNameStrategy = strategy('registryOptions.keySubjectNameStrategy (MEPHISTO_REGISTRY_KEY_SUBJECT_STRATEGY)', given.keySubjectNameStrategy, env.MEPHISTO_REGISTRY_KEY_SUBJECT_STRATEGY);
+  options.autoRegister = flag('registryOptions.autoRegister (MEPHISTO_REGISTRY_AUTO_REGISTER)', given.autoRegister, env.MEPHISTO_REGISTRY_AUTO_REGISTER);
+  options.fetchRetryMs = nonNegativeInt('registryOptions.fetchRetryMs (MEPHISTO_REGISTRY_FETCH_RETRY_MS)', given.fetchRetryMs ?? env.MEPHISTO_REGISTRY_FETCH_RETRY_MS);
+  for (const key of Object.keys(options) as (keyof RegistryWireFormatOptions)[]) if (options[key] === undefined) delete options[key];
+  return options;
+}
+
 export function resolveSettings(id: string, settings: AppSettings): ResolvedSettings {
   const env = settings.env ?? process.env;
   const levelText = settings.logLevel ?? env.MEPHISTO_LOG_LEVEL ?? 'info';
@@ -116,6 +167,8 @@ export function resolveSettings(id: string, settings: AppSettings): ResolvedSett
   return {
     broker: settings.broker ?? (env.MEPHISTO_BROKER || 'memory://'),
     registry,
+    registryOptions: registryOptions(settings.registryOptions ?? {}, env),
+    registryAuth: registryAuthFromEnv(env),
     store: settings.store ?? (env.MEPHISTO_STORE || 'memory://'),
     dataDir: settings.dataDir ?? (env.MEPHISTO_DATA_DIR ? join(env.MEPHISTO_DATA_DIR, id) : join('.mephisto', id)),
     logger: settings.logger ?? consoleLogger(id, levelText),

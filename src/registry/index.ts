@@ -52,12 +52,4 @@ export function openRegistry(url: string | SchemaRegistry, options: OpenRegistry
   throw new ConfigError('registry', `unsupported registry URL ${redactUrlText(url)}; use memory://[name], http://host:port[/path] or https://[user:pass@]host[/path]`);
 }
 
-/**
- * Basic-auth credentials from `MEPHISTO_REGISTRY_USERNAME` and `MEPHISTO_REGISTRY_PASSWORD`, as
- * `openRegistry` options: for CLIs and workers, so that secrets stay out of URLs, shell history
- * and process listings.
- */
-export function registryAuthFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): OpenRegistryOptions {
-  const username = env.MEPHISTO_REGISTRY_USERNAME;
-  return username ? { auth: { username, password: env.MEPHISTO_REGISTRY_PASSWORD ?? '' } } : {};
-}
+export { registryAuthFromEnv } from './credentials.js';

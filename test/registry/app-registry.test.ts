@@ -167,3 +167,34 @@ describe('a registry that refuses to answer', () => {
     }
   });
 });
+
+describe('registry settings of the App', () => {
+  const page = defineTopic({ name: 'pages', key: codecs.string, value: codecs.avroSchema<Page>(pageV2 as never), partitions: 1 });
+  const value = { user: 'ada', path: '/', ms: 1, referrer: '' };
+
+  it('takes the subject name strategy from the environment (record names: one subject per record type)', async () => {
+    const registryUrl = `memory://settings-${randomUUID()}`;
+    const app = new App('strategy', { broker: `memory://s-${randomUUID()}`, registry: registryUrl, logger: memoryLogger(), env: { MEPHISTO_REGISTRY_SUBJECT_STRATEGY: 'record' } });
+    apps.push(app);
+    const topic = app.topic(page);
+    await app.start();
+    await topic.send({ key: 'ada', value });
+    expect(await openRegistry(registryUrl).listSubjects()).toContain('test.registry.Page');
+    expect(await openRegistry(registryUrl).listSubjects()).not.toContain('pages-value');
+  });
+
+  it('with autoRegister off (from the code), refuses to start on a subject that does not hold the schema, naming it', async () => {
+    const app = new App('no-register', { broker: `memory://s-${randomUUID()}`, registry: `memory://settings-${randomUUID()}`, registryOptions: { autoRegister: false }, logger: memoryLogger(), env: {} });
+    apps.push(app);
+    app.topic(page);
+    await expect(app.start()).rejects.toThrow(/not registered under subject pages-value, and autoRegister is off/);
+  });
+
+  it('refuses unusable values, naming the setting and its variable', () => {
+    const make = (env: Record<string, string>) => () => new App('bad', { broker: 'memory://', logger: memoryLogger(), env });
+    expect(make({ MEPHISTO_REGISTRY_SUBJECT_STRATEGY: 'by-name' })).toThrow(/MEPHISTO_REGISTRY_SUBJECT_STRATEGY.*topic, record, topic-record.*"by-name"/);
+    expect(make({ MEPHISTO_REGISTRY_KEY_SUBJECT_STRATEGY: 'x' })).toThrow(/MEPHISTO_REGISTRY_KEY_SUBJECT_STRATEGY/);
+    expect(make({ MEPHISTO_REGISTRY_AUTO_REGISTER: 'maybe' })).toThrow(/MEPHISTO_REGISTRY_AUTO_REGISTER.*true or false/);
+    expect(make({ MEPHISTO_REGISTRY_FETCH_RETRY_MS: '-5' })).toThrow(/MEPHISTO_REGISTRY_FETCH_RETRY_MS/);
+  });
+});

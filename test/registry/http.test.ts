@@ -210,3 +210,24 @@ describe('HttpRegistry basic auth', () => {
     }
   });
 });
+
+describe('App with an http registry and credentials from the environment', () => {
+  it('sends MEPHISTO_REGISTRY_USERNAME/PASSWORD on every request, and a wrong password fails start', async () => {
+    const { App } = await import('../../src/app/index.js');
+    const { memoryLogger } = await import('../../src/logging.js');
+    const { defineTopic } = await import('../../src/serde/index.js');
+    const { randomUUID } = await import('node:crypto');
+    facade = await startConfluentFacade({ username: 'svc', password: 's3cret' });
+    const topic = defineTopic({ name: 'clicks', key: codecs.string, value: codecs.avroSchema<unknown>(click), partitions: 1 });
+    const app = new App('auth', { broker: `memory://auth-${randomUUID()}`, registry: facade.url, logger: memoryLogger(), env: { MEPHISTO_REGISTRY_USERNAME: 'svc', MEPHISTO_REGISTRY_PASSWORD: 's3cret' } });
+    app.topic(topic);
+    await app.start();
+    await app.stop();
+    expect(facade.requests.length).toBeGreaterThan(0);
+    expect(facade.requests.every((r) => r.authorization === `Basic ${Buffer.from('svc:s3cret').toString('base64')}`)).toBe(true);
+    const wrong = new App('auth', { broker: `memory://auth-${randomUUID()}`, registry: facade.url, logger: memoryLogger(), env: { MEPHISTO_REGISTRY_USERNAME: 'svc', MEPHISTO_REGISTRY_PASSWORD: 'nope' } });
+    wrong.topic(topic);
+    await expect(wrong.start()).rejects.toThrow(/401/);
+    await wrong.stop().catch(() => undefined);
+  });
+});
