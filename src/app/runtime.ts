@@ -12,7 +12,7 @@ import type { Logger } from '../logging.js';
 import { defineTopic, type AnyTopicBinding, type TopicBinding } from '../serde/binding.js';
 import type { Codec } from '../serde/codec.js';
 import * as codecs from '../serde/codecs.js';
-import { plainWireFormat, type WireCodec, type WireFormat } from '../serde/wire.js';
+import { plainWireFormat, type WireCodec, type WireFormat, type WireUse } from '../serde/wire.js';
 import type { SchemaRegistry } from '../registry/types.js';
 import { openTransport } from '../transport/index.js';
 import type { RecordBuffer } from '../transport/record-buffer.js';
@@ -288,7 +288,11 @@ export class Runtime implements AgentRuntime, AppInternals {
     for (const agent of this.agents) for (const instance of agent.instances) void instance.start();
 
     await this.#createTopics();
-    await Promise.all([...this.topics.values()].map((topic) => topic.prepare()));
+    // Topics the app writes to (agents' sink topics, topics no agent reads) are prepared to write
+    // at start, so that a schema the registry refuses stops the start; topics only read register
+    // nothing (a consumer must not change the registry). A send to a read topic prepares it then.
+    const written = this.#writtenTopics();
+    await Promise.all([...this.topics.values()].map((topic) => (written.has(topic) ? topic.prepare() : topic.prepareToRead())));
     for (const [name, subscriptions] of this.#subscriptions) {
       const wire = this.topics.get(name)!.wire!;
       for (const s of subscriptions) for (const input of s.inputs) input.codecs = wire;
@@ -376,6 +380,22 @@ export class Runtime implements AgentRuntime, AppInternals {
           });
       }),
     );
+  }
+
+  /** Topics known at start to be written: agents' sinks (and sink agents' topics), and those no agent reads. */
+  #writtenTopics(): Set<Topic<unknown, unknown>> {
+    const written = new Set<Topic<unknown, unknown>>();
+    for (const topic of this.topics.values()) if (!this.#subscriptions.has(topic.name)) written.add(topic);
+    for (const agent of this.agents) {
+      for (const sink of agent.sinks) {
+        if (sink instanceof Topic) written.add(sink);
+        else if (typeof sink === 'object' && (sink as { kind?: unknown }).kind === 'agent') {
+          const source = (sink as Agent<any, any, any>).source;
+          if (source instanceof Topic) written.add(source);
+        }
+      }
+    }
+    return written;
   }
 
   #subscription(agent: Agent<any, any, any>, topic: string): AgentSubscription {
@@ -550,12 +570,12 @@ export class Runtime implements AgentRuntime, AppInternals {
   // -------------------------------------------------------------------------------------------
   // Sending
 
-  prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<unknown>): Promise<WireCodec<T>> {
+  prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<unknown>, use: WireUse): Promise<WireCodec<T>> {
     if (this.#state === 'defining') {
       // the wire format (plain or registry) is known only once the app starts
       return Promise.reject(new AppStateError(this.id, `cannot send to ${topic}: the app is not started (call app.start() or use the test driver)`));
     }
-    return this.#wire.prepare(topic, part, codec as Codec<T>);
+    return this.#wire.prepare(topic, part, codec as Codec<T>, use);
   }
 
   enqueue(topic: string, record: ProducerRecord): Promise<void> {
@@ -712,7 +732,7 @@ export class Runtime implements AgentRuntime, AppInternals {
       // A stream operator called after start: create, prepare and subscribe now (a rebalance).
       void (async () => {
         await this.transport.admin().createTopics([this.#topicSpec(topic)]);
-        await topic.prepare();
+        await topic.prepareToRead();
         for (const i of subscription.inputs) i.codecs = topic.wire;
         await this.#consumer?.subscribe([topic.name]);
       })().catch((error: unknown) => this.crash(error instanceof Error ? error : new TransportError('subscribe', String(error), { topic: topic.name })));

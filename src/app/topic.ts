@@ -7,7 +7,7 @@
  */
 import { EncodeError } from '../errors.js';
 import type { TopicBinding } from '../serde/binding.js';
-import type { WireCodec } from '../serde/wire.js';
+import type { WireCodec, WireUse } from '../serde/wire.js';
 import type { RecordBuffer } from '../transport/record-buffer.js';
 import type { ProducerRecord, RecordHeaders } from '../transport/types.js';
 import type { ChannelMessage, Input } from './input.js';
@@ -31,7 +31,7 @@ export interface SendTarget<TKey, TValue> {
 /** What the App gives a topic: wire codecs and the batched send path. */
 export interface TopicHost {
   readonly appId: string;
-  prepare<T>(topic: string, part: 'key' | 'value', codec: TopicBinding<unknown, unknown>['key']): Promise<WireCodec<T>>;
+  prepare<T>(topic: string, part: 'key' | 'value', codec: TopicBinding<unknown, unknown>['key'], use: WireUse): Promise<WireCodec<T>>;
   enqueue(topic: string, record: ProducerRecord): Promise<void>;
   /**
    * The buffer a record to `topic` is written into now, or undefined when records must go through
@@ -46,10 +46,14 @@ export interface TopicHost {
 export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
   readonly kind = 'topic' as const;
   readonly name: string;
+  // Codecs to write with (may register schemas) and to read with (never register); writing ones
+  // read too.
   #key: WireCodec<TKey> | undefined;
   #value: WireCodec<TValue> | undefined;
+  #readCodecs: { key: WireCodec<TKey>; value: WireCodec<TValue> } | undefined;
   #preparing: Promise<void> | undefined;
-  /** @internal Whether the wire codecs are known (sends can be encoded synchronously). */
+  #preparingToRead: Promise<void> | undefined;
+  /** @internal Whether the codecs to write with are known (sends can be encoded synchronously). */
   prepared = false;
 
   /** @internal Made by `app.topic(binding)`. */
@@ -60,13 +64,13 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
     this.name = binding.name;
   }
 
-  /** @internal Learns the wire codecs (registers schemas with a registry); idempotent. */
+  /**
+   * @internal Learns the codecs to write with (with a registry: registers the schemas, or finds
+   * them registered); idempotent. A send does it first when needed.
+   */
   prepare(): Promise<void> {
-    this.#preparing ??= Promise.all([
-      this.host.prepare<TKey>(this.name, 'key', this.binding.key as never),
-      this.host.prepare<TValue>(this.name, 'value', this.binding.value as never),
-    ]).then(
-      ([key, value]) => {
+    this.#preparing ??= this.#codecs('write').then(
+      ({ key, value }) => {
         this.#key = key;
         this.#value = value;
         this.prepared = true;
@@ -79,9 +83,34 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
     return this.#preparing;
   }
 
-  /** @internal The wire codecs, once prepared. */
+  /**
+   * @internal Learns the codecs to read with (with a registry: registers nothing, as a consumer
+   * must not); idempotent. Done already when the topic was prepared to write.
+   */
+  prepareToRead(): Promise<void> {
+    if (this.prepared) return Promise.resolve();
+    this.#preparingToRead ??= this.#codecs('read').then(
+      (codecs) => {
+        this.#readCodecs = codecs;
+      },
+      (error: unknown) => {
+        this.#preparingToRead = undefined;
+        throw error;
+      },
+    );
+    return this.#preparingToRead;
+  }
+
+  #codecs(use: WireUse): Promise<{ key: WireCodec<TKey>; value: WireCodec<TValue> }> {
+    return Promise.all([
+      this.host.prepare<TKey>(this.name, 'key', this.binding.key as never, use),
+      this.host.prepare<TValue>(this.name, 'value', this.binding.value as never, use),
+    ]).then(([key, value]) => ({ key, value }));
+  }
+
+  /** @internal The codecs to read with, once prepared (to read, or to write). */
   get wire(): { key: WireCodec<TKey>; value: WireCodec<TValue> } | undefined {
-    return this.#key === undefined || this.#value === undefined ? undefined : { key: this.#key, value: this.#value };
+    return this.#key === undefined || this.#value === undefined ? this.#readCodecs : { key: this.#key, value: this.#value };
   }
 
   /**

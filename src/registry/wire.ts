@@ -3,7 +3,7 @@ import { ConfigError, isRegistryError, MephistoError, WireDecodeError } from '..
 import { NOT_IN_RANGE, readRange } from '../avro/runtime.js';
 import { encodeAvro, encodeAvroInto } from '../serde/avro-encode.js';
 import type { Codec } from '../serde/codec.js';
-import type { WireCodec, WireFormat } from '../serde/wire.js';
+import type { WireCodec, WireFormat, WireUse } from '../serde/wire.js';
 import { explainIncompatibility } from './compatibility.js';
 import { parseAvro, stableJson } from './schema.js';
 import { subjectNameStrategy, type SubjectNameStrategyOption } from './strategy.js';
@@ -83,8 +83,13 @@ export function registryWireFormat(registry: SchemaRegistry, options: RegistryWi
     return found.id;
   };
 
+  /** The reader's own id when the subject holds its schema already (a lookup: nothing registered). */
+  const readId = async (subject: string, schema: Codec<unknown>['avro'] & object): Promise<number | undefined> => {
+    return (await registry.lookup(subject, schema.schema))?.id;
+  };
+
   return {
-    async prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>): Promise<WireCodec<T>> {
+    async prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>, use: WireUse = 'write'): Promise<WireCodec<T>> {
       if (part !== 'key' && part !== 'value') {
         throw new ConfigError('part', `expected 'key' or 'value' for topic ${topic}, got ${JSON.stringify(part)}`);
       }
@@ -94,12 +99,18 @@ export function registryWireFormat(registry: SchemaRegistry, options: RegistryWi
       // One registration (or lookup) per subject and schema, however many streams prepare it.
       const key = `${subject}\u0000${stableJson(avroInfo.schema)}`;
       let id = ownIds.get(key);
+      if (id === undefined && use === 'read') {
+        // A reader registers nothing: its own id, when the subject holds it, only lets records
+        // written with it decode without resolution; any other id resolves as usual.
+        const found = await readId(subject, avroInfo);
+        return new RegistryWireCodec(codec, avroInfo.type, found, writerTypes, part, { topic, subject });
+      }
       if (id === undefined) {
         id = ownId(subject, part, topic, codec);
         ownIds.set(key, id);
         id.catch(() => ownIds.delete(key));
       }
-      return new RegistryWireCodec(codec, avroInfo.type, await id, writerTypes, part);
+      return new RegistryWireCodec(codec, avroInfo.type, await id, writerTypes, part, { topic, subject });
     },
   };
 }
@@ -169,20 +180,37 @@ class RegistryWireCodec<T> implements WireCodec<T> {
   /** Resolvers by writer id; an Error when that writer cannot be read (checked once). */
   private readonly resolvers = new Map<number, Resolver | WireDecodeError>();
 
+  /** The reader's own schema id; -1 when prepared for reading and the subject does not hold it. */
+  readonly schemaId: number;
+
   constructor(
     private readonly codec: Codec<T>,
     private readonly readerType: Type,
-    readonly schemaId: number,
+    /** Undefined: prepared for reading only, and its schema is not registered (it cannot encode). */
+    ownId: number | undefined,
     private readonly writerTypes: WriterTypeCache,
     private readonly part: 'key' | 'value',
+    private readonly where: { readonly topic: string; readonly subject: string },
   ) {
     this.readerName = readerType.name ?? codec.name;
+    this.schemaId = ownId ?? -1;
+  }
+
+  /** A codec prepared for reading whose schema is not registered has no id to write with. */
+  private assertWritable(): void {
+    if (this.schemaId < 0) {
+      throw new MephistoError(
+        `The ${this.part} codec of topic ${this.where.topic} was prepared for reading only, and subject ${this.where.subject} does not hold its schema: prepare it for writing (it registers the schema) before encoding`,
+        { code: 'SCHEMA_NOT_REGISTERED' },
+      );
+    }
   }
 
   /** The reader's Avro full name (or the codec's name), for messages. */
   private readonly readerName: string;
 
   encode(value: T): Buffer {
+    this.assertWritable();
     // Header and Avro body written straight into the shared encoding slab (src/serde/avro-encode.ts);
     // any failure is left to the codec, whose error names the fields that are wrong.
     try {
@@ -194,6 +222,7 @@ class RegistryWireCodec<T> implements WireCodec<T> {
 
   /** `encode` into `target` at `offset` (see `Codec.encodeInto`): header and body, no Buffer. */
   encodeInto(value: T, target: Buffer, offset: number): number {
+    this.assertWritable();
     try {
       return encodeAvroInto(this.readerType, value, target, offset, this.schemaId);
     } catch {

@@ -10,8 +10,15 @@ import type { Codec } from './codec.js';
  * that encoding on the hot path is synchronous.
  */
 export interface WireFormat {
-  prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>): Promise<WireCodec<T>>;
+  /**
+   * `use` says what the codec is for: `'write'` (the default) may register the schema (a
+   * producer's codec); `'read'` never changes the registry (a consumer decodes by the writer's
+   * id in each record), and its codec refuses to encode.
+   */
+  prepare<T>(topic: string, part: 'key' | 'value', codec: Codec<T>, use?: WireUse): Promise<WireCodec<T>>;
 }
+
+export type WireUse = 'read' | 'write';
 
 export interface WireCodec<T> {
   encode(value: T): Buffer;
@@ -29,7 +36,7 @@ export interface WireCodec<T> {
 
 /** No registry: the codec's own bytes, both ways. */
 export const plainWireFormat: WireFormat = Object.freeze({
-  async prepare<T>(_topic: string, _part: 'key' | 'value', codec: Codec<T>): Promise<WireCodec<T>> {
+  async prepare<T>(_topic: string, _part: 'key' | 'value', codec: Codec<T>, _use?: WireUse): Promise<WireCodec<T>> {
     return codec;
   },
 });

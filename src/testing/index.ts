@@ -126,7 +126,7 @@ export class TestDriver {
   /** Every record on a topic so far, decoded with the topic's types, by partition then offset. */
   async records<TKey, TValue>(topic: Topic<TKey, TValue>): Promise<TestRecord<TKey, TValue>[]> {
     await this.settle();
-    await topic.prepare();
+    await topic.prepareToRead();
     const wire = topic.wire!;
     const logs = this.broker.topics.get(topic.name)?.logs ?? [];
     const out: TestRecord<TKey, TValue>[] = [];

@@ -198,3 +198,60 @@ describe('registry settings of the App', () => {
     expect(make({ MEPHISTO_REGISTRY_FETCH_RETRY_MS: '-5' })).toThrow(/MEPHISTO_REGISTRY_FETCH_RETRY_MS/);
   });
 });
+
+describe('what an app registers', () => {
+  it('a consumer-only app registers nothing, even where its reader could not be registered (FORWARD), and reads the writer', async () => {
+    const brokerUrl = `memory://consumer-only-${randomUUID()}`;
+    const registryUrl = `memory://consumer-only-${randomUUID()}`;
+    const registry = openRegistry(registryUrl);
+    await registry.setCompatibility('FORWARD');
+    // The producer's v1 is registered and written with; v2 (ms int -> long) could not be
+    // registered after it under FORWARD: v1 readers cannot read a long as an int.
+    const producer = await registryWireFormat(registry).prepare('pages', 'value', codecs.avroSchema<Record<string, unknown>>(pageV1));
+    await expect(registry.register('pages-value', pageV2)).rejects.toThrow();
+    const pages = defineTopic({ name: 'pages', key: codecs.string, value: codecs.avroSchema<Page>(pageV2), partitions: 1 });
+    const app = new App('reader', { broker: brokerUrl, registry: registryUrl, logger: memoryLogger(), env: {} });
+    apps.push(app);
+    const seen: Page[] = [];
+    app.agent(app.topic(pages), async function readPages(stream) {
+      for await (const page of stream) seen.push(page);
+    });
+    await app.start();
+    await new MemoryTransport(brokerUrl).producer().send('pages', [{ key: Buffer.from('a'), value: producer.encode({ user: 'ada', path: '/', ms: 5 }) }]);
+    await until(() => seen.length === 1, 'the page');
+    expect(seen).toEqual([{ user: 'ada', path: '/', ms: 5, referrer: '' }]);
+    expect((await registry.listVersions('pages-value')).length).toBe(1);
+  });
+
+  it('a sink topic is registered at start (a schema the registry refuses stops the start), a read topic on its first send', async () => {
+    const registryUrl = `memory://sinks-${randomUUID()}`;
+    const registry = openRegistry(registryUrl);
+    await registry.register('views-value', { type: 'record', name: 'View', namespace: 'test.registry', fields: [{ name: 'n', type: 'string' }] });
+    const pages = defineTopic({ name: 'pages', key: codecs.string, value: codecs.avroSchema<Page>(pageV2), partitions: 1 });
+    const views = defineTopic({ name: 'views', key: codecs.string, value: codecs.avroSchema<{ n: number }>({ type: 'record', name: 'View', namespace: 'test.registry', fields: [{ name: 'n', type: 'int' }] }), partitions: 1 });
+    const refused = new App('refused', { broker: `memory://sinks-${randomUUID()}`, registry: registryUrl, logger: memoryLogger(), env: {} });
+    apps.push(refused);
+    refused.agent(refused.topic(pages), async function* toViews(stream) {
+      for await (const page of stream) yield { n: page.ms };
+    }, { sink: [refused.topic(views)] });
+    await expect(refused.start()).rejects.toThrow(/views-value/);
+
+    const app = new App('lazy', { broker: `memory://sinks-${randomUUID()}`, registry: registryUrl, logger: memoryLogger(), env: {} });
+    apps.push(app);
+    const topic = app.topic(pages);
+    app.agent(topic, async function readPages(stream) {
+      for await (const page of stream) void page;
+    });
+    await app.start();
+    expect(await registry.listSubjects()).not.toContain('pages-value');
+    await topic.send({ key: 'a', value: { user: 'ada', path: '/', ms: 1, referrer: '' } });
+    expect(await registry.listSubjects()).toContain('pages-value');
+  });
+
+  it('a codec prepared for reading, its schema not registered, refuses to encode, naming topic and subject', async () => {
+    const wire = registryWireFormat(openRegistry(`memory://read-only-${randomUUID()}`));
+    const reader = await wire.prepare('pages', 'value', codecs.avroSchema<Page>(pageV2), 'read');
+    expect(() => reader.encode({ user: 'a', path: '/', ms: 1, referrer: '' })).toThrow(/topic pages was prepared for reading only, and subject pages-value does not hold its schema/);
+    expect(() => reader.encodeInto!({ user: 'a', path: '/', ms: 1, referrer: '' }, Buffer.alloc(64), 0)).toThrow(/prepared for reading only/);
+  });
+});
