@@ -29,7 +29,10 @@ export interface PrimitiveRef {
   readonly name: PrimitiveName;
   /** The logical type as written (kept in the schema JSON), valid or not. */
   readonly logicalType?: string;
-  /** Extra attributes of the logical type (precision, scale) for the schema JSON. */
+  /**
+   * The type's other attributes, kept in the schema JSON: the logical type's (precision, scale)
+   * and any other (`maxLength`, `connect.name`, ...: schema metadata a registry stores and compares).
+   */
   readonly attributes?: Readonly<Record<string, unknown>>;
   /** Set when mephisto maps this logical type to its own value type. */
   readonly logical?: OwnLogical;
@@ -43,11 +46,14 @@ export interface NamedRef {
 export interface ArrayRef {
   readonly kind: 'array';
   readonly items: TypeRef;
+  /** Attributes the Avro spec does not define, kept in the schema JSON. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface MapRef {
   readonly kind: 'map';
   readonly values: TypeRef;
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface UnionRef {
@@ -64,6 +70,11 @@ interface NamedBase {
   readonly doc?: string;
   readonly aliases: readonly string[];
   readonly location: Location;
+  /**
+   * Attributes the Avro spec does not define for the type (`connect.name`, `connect.version`, a
+   * team's own metadata), kept in the schema JSON: a registry stores and compares them.
+   */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface Field {
@@ -75,6 +86,8 @@ export interface Field {
   readonly order?: 'ascending' | 'descending' | 'ignore';
   readonly aliases: readonly string[];
   readonly location: Location;
+  /** Attributes the Avro spec does not define for a field, kept in the schema JSON. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export interface RecordType extends NamedBase {
@@ -93,7 +106,6 @@ export interface FixedType extends NamedBase {
   readonly kind: 'fixed';
   readonly size: number;
   readonly logicalType?: string;
-  readonly attributes?: Readonly<Record<string, unknown>>;
   readonly logical?: OwnLogical;
 }
 

@@ -224,12 +224,16 @@ class Resolver {
     }
     if (primitiveNames.has(type)) return this.primitive(type as PrimitiveName, json, location);
     switch (type) {
-      case 'array':
+      case 'array': {
         if (json.items === undefined) this.#problems.add(location, 'an array needs "items"');
-        return { kind: 'array', items: this.type(json.items ?? 'null', namespace, at(location, 'items')) };
-      case 'map':
+        const attributes = otherAttributes(json, ARRAY_KEYS);
+        return { kind: 'array', items: this.type(json.items ?? 'null', namespace, at(location, 'items')), ...(attributes === undefined ? {} : { attributes }) };
+      }
+      case 'map': {
         if (json.values === undefined) this.#problems.add(location, 'a map needs "values"');
-        return { kind: 'map', values: this.type(json.values ?? 'null', namespace, at(location, 'values')) };
+        const attributes = otherAttributes(json, MAP_KEYS);
+        return { kind: 'map', values: this.type(json.values ?? 'null', namespace, at(location, 'values')), ...(attributes === undefined ? {} : { attributes }) };
+      }
       case 'record':
       case 'error':
       case 'enum':
@@ -259,8 +263,8 @@ class Resolver {
 
   primitive(name: PrimitiveName, json: JsonObject, location: Location): PrimitiveRef {
     const logicalType = json.logicalType;
-    if (typeof logicalType !== 'string') return { kind: 'primitive', name };
-    const attributes = logicalType === 'decimal' ? pick(json, ['precision', 'scale']) : undefined;
+    const attributes = otherAttributes(json, PRIMITIVE_KEYS);
+    if (typeof logicalType !== 'string') return { kind: 'primitive', name, ...(attributes === undefined ? {} : { attributes }) };
     const logical = ownLogical(logicalType, name, json);
     return {
       kind: 'primitive',
@@ -296,7 +300,8 @@ class Resolver {
     const name = fullName.slice(fullName.lastIndexOf('.') + 1);
     const doc = typeof json.doc === 'string' ? json.doc : undefined;
     const aliases = this.aliases(json.aliases, namespace, at(location, 'aliases'));
-    const base = { fullName, name, namespace, aliases, location, ...(doc === undefined ? {} : { doc }) };
+    const attributes = otherAttributes(json, NAMED_KEYS[json.type === 'enum' ? 'enum' : json.type === 'fixed' ? 'fixed' : 'record']);
+    const base = { fullName, name, namespace, aliases, location, ...(doc === undefined ? {} : { doc }), ...(attributes === undefined ? {} : { attributes }) };
     switch (json.type) {
       case 'enum': {
         const type = this.enumType(base, json, location);
@@ -309,14 +314,12 @@ class Resolver {
           this.#problems.add(at(location, 'size'), `a fixed needs a "size" (a non-negative integer), got ${JSON.stringify(size)}`);
         }
         const logicalType = typeof json.logicalType === 'string' ? json.logicalType : undefined;
-        const attributes = logicalType === 'decimal' ? pick(json, ['precision', 'scale']) : undefined;
         const logical = logicalType === undefined ? undefined : ownLogical(logicalType, 'fixed', json);
         const type: FixedType = {
           kind: 'fixed',
           ...base,
           size: typeof size === 'number' ? size : 0,
           ...(logicalType === undefined ? {} : { logicalType }),
-          ...(attributes === undefined ? {} : { attributes }),
           ...(logical === undefined ? {} : { logical }),
         };
         this.named.set(fullName, type);
@@ -366,9 +369,11 @@ class Resolver {
       return undefined;
     }
     const type = this.type(json.type, namespace, at(location, 'type'));
+    const attributes = otherAttributes(json, FIELD_KEYS);
     const field: Field = {
       name,
       type,
+      ...(attributes === undefined ? {} : { attributes }),
       aliases: Array.isArray(json.aliases) ? json.aliases.filter((a): a is string => typeof a === 'string') : [],
       location,
       ...(typeof json.doc === 'string' ? { doc: json.doc } : {}),
@@ -421,10 +426,22 @@ class Resolver {
   }
 }
 
-function pick(json: JsonObject, keys: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of keys) if (json[key] !== undefined) picked[key] = json[key];
-  return picked;
+/** The attributes each kind of schema object defines; any other is kept as metadata (`attributes`). */
+const PRIMITIVE_KEYS: ReadonlySet<string> = new Set(['type', 'logicalType']);
+const ARRAY_KEYS: ReadonlySet<string> = new Set(['type', 'items']);
+const MAP_KEYS: ReadonlySet<string> = new Set(['type', 'values']);
+const FIELD_KEYS: ReadonlySet<string> = new Set(['name', 'type', 'doc', 'default', 'order', 'aliases']);
+const NAMED_KEYS: Readonly<Record<'record' | 'enum' | 'fixed', ReadonlySet<string>>> = {
+  record: new Set(['type', 'name', 'namespace', 'doc', 'aliases', 'fields']),
+  enum: new Set(['type', 'name', 'namespace', 'doc', 'aliases', 'symbols', 'default']),
+  fixed: new Set(['type', 'name', 'namespace', 'doc', 'aliases', 'size', 'logicalType']),
+};
+
+/** The attributes of `json` not in `known`, in their order; undefined when there are none. */
+function otherAttributes(json: JsonObject, known: ReadonlySet<string>): Record<string, unknown> | undefined {
+  let other: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(json)) if (!known.has(key) && value !== undefined) (other ??= {})[key] = value;
+  return other;
 }
 
 function ownLogical(logicalType: string, underlying: string, json: JsonObject): OwnLogical | undefined {

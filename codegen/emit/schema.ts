@@ -3,7 +3,9 @@ import type { Field, NamedType, SchemaSet, TypeRef } from '../model.js';
 /**
  * Avro schema JSON written back from the model, in a stable form: names are full names, attributes
  * in a fixed order, each named type defined where it first appears and referenced by full name
- * after. Docs, aliases, defaults, orders and logical types are kept: they are part of the schema.
+ * after. Docs, aliases, defaults, orders and logical types are kept: they are part of the schema;
+ * so are attributes the spec does not define (`connect.name`, `maxLength`, ...), after the
+ * others, in their order in the source.
  */
 export class SchemaWriter {
   readonly #set: SchemaSet;
@@ -22,13 +24,13 @@ export class SchemaWriter {
   type(ref: TypeRef, namespace: string): unknown {
     switch (ref.kind) {
       case 'primitive': {
-        if (ref.logicalType === undefined) return ref.name;
-        return { type: ref.name, logicalType: ref.logicalType, ...ref.attributes };
+        if (ref.logicalType === undefined && ref.attributes === undefined) return ref.name;
+        return { type: ref.name, ...(ref.logicalType === undefined ? {} : { logicalType: ref.logicalType }), ...ref.attributes };
       }
       case 'array':
-        return { type: 'array', items: this.type(ref.items, namespace) };
+        return { type: 'array', items: this.type(ref.items, namespace), ...ref.attributes };
       case 'map':
-        return { type: 'map', values: this.type(ref.values, namespace) };
+        return { type: 'map', values: this.type(ref.values, namespace), ...ref.attributes };
       case 'union':
         return ref.branches.map((branch) => this.type(branch, namespace));
       case 'named': {
@@ -47,11 +49,11 @@ export class SchemaWriter {
     if (type.aliases.length > 0) head.aliases = type.aliases;
     switch (type.kind) {
       case 'enum':
-        return { ...head, symbols: type.symbols, ...(type.default === undefined ? {} : { default: type.default }) };
+        return { ...head, symbols: type.symbols, ...(type.default === undefined ? {} : { default: type.default }), ...type.attributes };
       case 'fixed':
-        return { ...head, size: type.size, ...(type.logicalType === undefined ? {} : { logicalType: type.logicalType, ...type.attributes }) };
+        return { ...head, size: type.size, ...(type.logicalType === undefined ? {} : { logicalType: type.logicalType }), ...type.attributes };
       case 'record':
-        return { ...head, fields: type.fields.map((field) => this.field(field, type.namespace)) };
+        return { ...head, fields: type.fields.map((field) => this.field(field, type.namespace)), ...type.attributes };
     }
   }
 
@@ -63,6 +65,7 @@ export class SchemaWriter {
       ...(field.default === undefined ? {} : { default: field.default.json }),
       ...(field.order === undefined ? {} : { order: field.order }),
       ...(field.aliases.length === 0 ? {} : { aliases: field.aliases }),
+      ...field.attributes,
     };
   }
 }

@@ -147,3 +147,37 @@ describe('generated output', () => {
     expect(generate({ schemas: [b, a] })).toEqual(generate({ schemas: [a, b] }));
   });
 });
+
+describe('schema attributes the Avro spec does not define', () => {
+  it('are kept in the emitted schema (a registry stores and compares them): records, fields, enums, fixed, arrays, maps, primitives', () => {
+    const given = {
+      type: 'record',
+      name: 'a.Tagged',
+      'connect.name': 'a.Tagged',
+      'connect.version': 3,
+      fields: [
+        { name: 'code', type: { type: 'string', maxLength: 12, 'avro.java.string': 'String' }, 'x-pii': false },
+        { name: 'tags', type: { type: 'array', items: 'string', 'x-max': 5 } },
+        { name: 'counts', type: { type: 'map', values: 'long', 'x-keys': 'urls' } },
+        { name: 'kind', type: { type: 'enum', name: 'a.Kind', symbols: ['A', 'B'], 'x-owner': 'team-a' } },
+        { name: 'hash', type: { type: 'fixed', name: 'a.Hash', size: 4, 'x-algo': 'crc32' } },
+        { name: 'id', type: { type: 'string', logicalType: 'uuid', 'x-format': 'v4' } },
+      ],
+    };
+    const files = generate({ schemas: [{ path: 'given.avsc', text: JSON.stringify(given) }] });
+    const types = files.find((f) => f.path === 'avro-types.ts')!.content.replace(/\s+/g, '');
+    for (const kept of [
+      '"connect.name":"a.Tagged","connect.version":3',
+      '{"type":"string","maxLength":12,"avro.java.string":"String"},"x-pii":false',
+      '{"type":"array","items":"string","x-max":5}',
+      '{"type":"map","values":"long","x-keys":"urls"}',
+      '"symbols":["A","B"],"x-owner":"team-a"',
+      '"size":4,"x-algo":"crc32"',
+      '{"type":"string","logicalType":"uuid","x-format":"v4"}',
+    ]) {
+      expect(types).toContain(kept);
+    }
+    // deterministic: the same input, the same output
+    expect(generate({ schemas: [{ path: 'given.avsc', text: JSON.stringify(given) }] })).toEqual(files);
+  });
+});
