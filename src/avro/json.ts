@@ -231,6 +231,10 @@ export function isValidValue(type: avro.Type, value: unknown, options?: Paramete
 export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `${value}n`;
+  // JSON would say null for NaN and the infinities
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && !Number.isSafeInteger(value) ? `${value} (past 2^53: not an exact integer)` : String(value);
+  }
   if (Buffer.isBuffer(value)) return `<Buffer of ${value.length} bytes>`;
   if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
   if (Decimal.isDecimal(value)) return `Decimal(${(value as Decimal).toString()})`;

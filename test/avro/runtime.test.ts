@@ -218,6 +218,13 @@ describe('validate, errors and JSON', () => {
     expect(Order.validate(null)).toEqual(['(value): expected com.acme.orders.Order, got null']);
   });
 
+  it('names numbers JSON cannot show: NaN and the infinities (they read "got null"), and integers past 2^53', () => {
+    const withQuantity = (quantity: number) => ({ ...order(), items: [{ sku: 'a', quantity, unitPrice: new Decimal(1) }] });
+    expect(Order.validate(withQuantity(Number.NaN))).toEqual(['items[0].quantity: expected int, got NaN']);
+    expect(Order.validate(withQuantity(-Infinity))).toEqual(['items[0].quantity: expected int, got -Infinity']);
+    expect(Order.validate(withQuantity(2 ** 60))).toEqual([`items[0].quantity: expected int, got ${2 ** 60} (past 2^53: not an exact integer)`]);
+  });
+
   it('encode of an invalid value throws an EncodeError listing the paths', () => {
     const bad = Object.assign(order(), { customerId: 42 });
     let error: unknown;
