@@ -373,7 +373,9 @@ export class TableState<TKey, TValue> implements AppComponent {
     if (state.offset !== event.offset || state.topic !== event.topic) {
       state.topic = event.topic;
       state.offset = event.offset;
-      state.written.set(event.topic, event.offset);
+      // the highest offset that wrote (with concurrency > 1 events finish out of order)
+      const highest = state.written.get(event.topic);
+      if (highest === undefined || BigInt(highest) < BigInt(event.offset)) state.written.set(event.topic, event.offset);
       this.store.mark(partition);
     }
     return partition;
@@ -428,10 +430,19 @@ export class TableState<TKey, TValue> implements AppComponent {
     for (const batch of taken) {
       if (batch.writes.length === 0) continue;
       const state = this.parts.get(batch.partition)!;
-      const excluded = inProgress(batch.partition);
       const sources: Record<string, string> = { ...state.sources };
+      const covered: string[] = [];
       for (const [topic, offset] of state.written) {
-        const position = excluded && topic === state.topic ? BigInt(offset) : BigInt(offset) + 1n;
+        let position = BigInt(offset) + 1n;
+        if (offsets !== undefined) {
+          // Never past the runtime's commit point: events from there on may be unfinished (the
+          // last writer, or with concurrency > 1 an earlier event still awaiting), and a replay
+          // must not skip them as applied. Nothing done yet on the partition: no position.
+          const next = committing.get(`${topic}\u0000${batch.partition}`);
+          if (next === undefined) continue;
+          if (position > next) position = next;
+        }
+        if (position === BigInt(offset) + 1n) covered.push(topic);
         const previous = sources[topic];
         if (previous === undefined || BigInt(previous) < position) sources[topic] = position.toString();
       }
@@ -445,9 +456,8 @@ export class TableState<TKey, TValue> implements AppComponent {
       }
       records.push({ key: writes[last]!.key, value: writes[last]!.value, partition: batch.partition, headers });
       pending.push({ batch, sources, streamTime: state.streamTime });
-      for (const topic of [...state.written.keys()]) {
-        if (!(excluded && topic === state.topic)) state.written.delete(topic);
-      }
+      // a position held back by the commit point is recorded by a later commit
+      for (const topic of covered) state.written.delete(topic);
     }
     if (records.length === 0) return;
     const metadata = await this.producer!.send(this.changelogTopic, records);
