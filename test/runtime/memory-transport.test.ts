@@ -10,11 +10,13 @@ const fresh = () => new MemoryTransport(`memory://contract-${randomUUID()}`);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('memory transport', () => {
-  it('creates, describes and lists topics; creating an existing topic is a no-op', async () => {
+  it('creates, describes and lists topics; an existing topic is checked, not changed', async () => {
     const t = fresh();
     const admin = t.admin();
     await admin.createTopics([{ topic: 'a', partitions: 3, config: { 'cleanup.policy': 'compact' } }]);
-    await admin.createTopics([{ topic: 'a', partitions: 5 }]);
+    await admin.createTopics([{ topic: 'a', partitions: 3 }]); // the same: a no-op
+    await expect(admin.createTopics([{ topic: 'a', partitions: 5 }])).rejects.toThrow(/Topic a exists with partitions=3, but the app declares partitions=5/);
+    await expect(admin.createTopics([{ topic: 'a', partitions: 3, config: { 'cleanup.policy': 'delete' } }])).rejects.toThrow(/cleanup.policy=compact, but the app declares cleanup.policy=delete/);
     expect(await admin.describeTopics(['a'])).toEqual([{ topic: 'a', partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'compact' } }]);
     expect(await admin.listTopics()).toEqual(['a']);
     await expect(admin.describeTopics(['missing'])).rejects.toSatisfy(isTransportError);

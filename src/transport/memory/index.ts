@@ -23,6 +23,7 @@ import type {
   Transaction,
   Transport,
 } from '../types.js';
+import { checkTopic } from '../topic-check.js';
 import { MemoryBroker, type GroupMember, type MemoryGroup, type PartitionLog } from './broker.js';
 import type { RecordBuffer } from '../record-buffer.js';
 
@@ -91,7 +92,11 @@ class MemoryAdmin implements Admin {
   constructor(readonly broker: MemoryBroker) {}
 
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
-    for (const spec of topics) this.broker.createTopic(spec);
+    for (const spec of topics) {
+      // an existing topic is checked as Kafka's driver checks it (partitions, cleanup policy)
+      if (this.broker.topics.has(spec.topic)) checkTopic(spec, this.broker.describe(spec.topic));
+      else this.broker.createTopic(spec);
+    }
   }
 
   async describeTopics(topics: readonly string[]): Promise<readonly TopicDescription[]> {

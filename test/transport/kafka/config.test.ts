@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfigError, isTopicMismatchError } from '../../../src/errors.js';
-import { checkTopic } from '../../../src/transport/kafka/admin.js';
+import { checkTopic } from '../../../src/transport/topic-check.js';
 import { kafkaSettings, parseKafkaUrl } from '../../../src/transport/kafka/config.js';
 import { toTransportError } from '../../../src/transport/kafka/errors.js';
 import { thrown } from '../../errors.js';
