@@ -231,3 +231,17 @@ describe('App with an http registry and credentials from the environment', () =>
     await wrong.stop().catch(() => undefined);
   });
 });
+
+describe('a codec prepared to read, over HTTP', () => {
+  it('looks its schema up (no registration) and so decodes its own id in place; an unregistered one has no id and resolves', async () => {
+    facade = await startConfluentFacade();
+    const writer = await registryWireFormat(openRegistry(facade.url)).prepare('clicks', 'value', codecs.avroSchema<unknown>(click));
+    const readerWire = registryWireFormat(openRegistry(facade.url));
+    const reader = (await readerWire.prepare('clicks', 'value', codecs.avroSchema<unknown>(click), 'read')) as unknown as { schemaId: number; decode(b: Buffer): unknown };
+    expect(reader.schemaId).toBe((writer as unknown as { schemaId: number }).schemaId);
+    const other = (await readerWire.prepare('clicks', 'value', codecs.avroSchema<unknown>(clickV2), 'read')) as unknown as { schemaId: number; decode(b: Buffer): unknown };
+    expect(other.schemaId).toBe(-1);
+    expect(await other.decode(writer.encode({ user: 'u', count: 1 }))).toEqual({ user: 'u', count: 1, page: '/' });
+    expect(facade.requests.filter((r) => r.method === 'POST' && /\/versions$/.test(r.path))).toHaveLength(1); // the writer's registration only
+  });
+});
