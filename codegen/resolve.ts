@@ -83,7 +83,7 @@ export function resolveSchemas(
   const byName = new Map(types.map((type) => [type.fullName, type]));
   checkModulePaths(types, problems);
   const topics = manifest === undefined ? [] : resolveTopics(manifest, byName, problems);
-  for (const type of types) {
+  for (const type of [...types, ...resolver.duplicates]) {
     if (type.kind !== 'record') continue;
     for (const field of type.fields) {
       if (field.default === undefined) continue;
@@ -188,9 +188,10 @@ function collect(json: Json, namespace: string, location: Location, definitions:
       at(location, 'name'),
       `duplicate full name ${named.fullName}: already defined in ${previous.location.file} at ${previous.location.path}; rename one or put it in another namespace`,
     );
-    return;
+  } else {
+    definitions.set(named.fullName, { ...named, json, location });
   }
-  definitions.set(named.fullName, { ...named, json, location });
+  // a duplicate's body is collected and checked too: every problem in one run
   if ((type === 'record' || type === 'error') && Array.isArray(json.fields)) {
     json.fields.forEach((field, i) => {
       if (isObject(field)) collect(field.type, named.namespace, at(location, 'fields', i, 'type'), definitions, problems);
@@ -200,6 +201,8 @@ function collect(json: Json, namespace: string, location: Location, definitions:
 
 class Resolver {
   readonly named = new Map<string, NamedType>();
+  /** Bodies of duplicate definitions, resolved for their problems (see `checkDuplicate`). */
+  readonly duplicates: NamedType[] = [];
   readonly #definitions: ReadonlyMap<string, Definition>;
   readonly #problems: Problems;
 
@@ -243,6 +246,7 @@ class Resolver {
         const definition = this.#definitions.get(named.fullName);
         // Only the definition collected for this very object defines the type (not a duplicate).
         if (definition !== undefined && definition.json === json && !this.named.has(named.fullName)) this.define(definition);
+        else if (definition !== undefined && definition.json !== json) this.checkDuplicate({ ...named, json, location });
         return { kind: 'named', fullName: named.fullName };
       }
       default:
@@ -293,6 +297,18 @@ class Resolver {
       }
     });
     return { kind: 'union', branches };
+  }
+
+  /**
+   * Resolves a duplicate definition's body for its problems only (the name is reported already):
+   * the type it defines is kept in `duplicates`, for the checks run on every type, never in `named`.
+   */
+  checkDuplicate(definition: Definition): void {
+    const original = this.named.get(definition.fullName);
+    this.define(definition);
+    this.duplicates.push(this.named.get(definition.fullName)!);
+    if (original === undefined) this.named.delete(definition.fullName);
+    else this.named.set(definition.fullName, original);
   }
 
   define(definition: Definition): void {

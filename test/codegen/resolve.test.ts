@@ -31,6 +31,18 @@ const cases: Case[] = [
     given: [file('one.avsc', record('a.R', [])), file('two.avsc', record('a.R', []))],
     want: [{ file: 'two.avsc', path: '$.name', message: /duplicate full name a\.R: already defined in one\.avsc at \$/ }],
   }],
+  ['a duplicate definition\'s body is checked too (every problem in one run)', {
+    given: [
+      file('one.avsc', record('a.R', [])),
+      file('two.avsc', record('a.R', [{ name: 'x', type: 'Missing' }, { name: 'n', type: 'int', default: 'x' }, { name: 'e', type: { type: 'enum', name: 'a.E', symbols: ['A', 'A'] } }])),
+    ],
+    want: [
+      { file: 'two.avsc', path: '$.fields[0].type', message: /unknown type name "Missing"/ },
+      { file: 'two.avsc', path: '$.fields[1].default', message: /field "n": expected an int.*got "x"/ },
+      { file: 'two.avsc', path: '$.fields[2].type.symbols[1]', message: /duplicate enum symbol "A"/ },
+      { file: 'two.avsc', path: '$.name', message: /duplicate full name a\.R: already defined in one\.avsc at \$/ },
+    ],
+  }],
   ['invalid default', {
     given: [file('r.avsc', record('a.R', [{ name: 'n', type: 'int', default: 'x' }, { name: 'u', type: ['null', 'string'], default: 'y' }]))],
     want: [
