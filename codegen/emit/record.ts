@@ -63,8 +63,12 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
           defaultLiteral(field.type, field.default.json, scope) ??
           `${scope.runtime('defaultValue')}<${valueType(field.type, scope)}>(${typeOf}, ${stringLiteral(field.name)})`;
         // `init.toString` (and every other Object.prototype member) is inherited when left out
-        const missing = field.name in Object.prototype ? `!Object.hasOwn(init, ${stringLiteral(field.name)}) || ${value} === undefined` : `${value} === undefined`;
-        writer.writeLine(`this.${field.name} = ${missing} ? ${fallback} : ${value};`);
+        if (inheritedName(field.name)) {
+          const missing = `!Object.hasOwn(init, ${stringLiteral(field.name)}) || ${value} === undefined`;
+          writer.writeLine(`this.${field.name} = ${missing} ? ${fallback} : (${value} as ${valueType(field.type, scope)});`);
+        } else {
+          writer.writeLine(`this.${field.name} = ${value} === undefined ? ${fallback} : ${value};`);
+        }
       }
     });
     writer.blankLine();
@@ -102,6 +106,15 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
     writer.writeLine(`/** What \`new ${className}(...)\` takes: fields with a default may be left out. */`);
     writer.write('interface Init').block(() => {
       for (const field of record.fields) {
+        if (field.default !== undefined && inheritedName(field.name)) {
+          // Every object literal has an inherited `toString` (a function): TypeScript checks it
+          // against the field when the literal leaves the field out, so the inherited member's
+          // type is let through (the constructor takes the default then). A function given on
+          // purpose fails encoding, with the field named.
+          writer.writeLine(`/** Optional; the inherited \`Object.prototype.${field.name}\` is not a value (the default is taken). */`);
+          writer.writeLine(`${property(field.name)}?: ${valueType(field.type, scope)} | Object[${stringLiteral(field.name)}];`);
+          continue;
+        }
         const optional = field.default === undefined ? '' : '?';
         writer.writeLine(`${property(field.name)}${optional}: ${valueType(field.type, scope)};`);
       }
@@ -113,4 +126,9 @@ export function emitRecord(writer: CodeBlockWriter, record: RecordType, scope: M
   });
   writer.blankLine();
   writer.writeLine(`${scope.runtime('bindModel')}(${className}, ${typeOf});`);
+}
+
+/** A field named like an Object.prototype member (`toString`, `valueOf`): every object inherits it. */
+function inheritedName(name: string): boolean {
+  return name in Object.prototype;
 }

@@ -78,8 +78,8 @@ export class class_ {
     this.Date = init.Date;
     this.Record = init.Record;
     this.string = init.string;
-    this.toString = !Object.hasOwn(init, 'toString') || init.toString === undefined ? 's' : init.toString;
-    this.valueOf = !Object.hasOwn(init, 'valueOf') || init.valueOf === undefined ? 7 : init.valueOf;
+    this.toString = !Object.hasOwn(init, 'toString') || init.toString === undefined ? 's' : (init.toString as string);
+    this.valueOf = !Object.hasOwn(init, 'valueOf') || init.valueOf === undefined ? 7 : (init.valueOf as number);
   }
 
   /** The Avro full name: a discriminant that narrows unions of records. */
@@ -134,8 +134,10 @@ export declare namespace class_ {
     Date: Date_;
     Record: Record_;
     string: string_;
-    toString?: string;
-    valueOf?: number;
+    /** Optional; the inherited `Object.prototype.toString` is not a value (the default is taken). */
+    toString?: string | Object['toString'];
+    /** Optional; the inherited `Object.prototype.valueOf` is not a value (the default is taken). */
+    valueOf?: number | Object['valueOf'];
   }
   /** The plain JSON form (`toJSON`, `fromJSON`). */
   interface Json {
