@@ -593,14 +593,18 @@ export class Runtime implements AgentRuntime, AppInternals {
     return sender.enqueue(topic, record);
   }
 
-  bufferFor(topic: string): RecordBuffer | undefined {
+  startRecord(topic: string): RecordBuffer | undefined {
     // exactly-once: records sent while an event is processed are held with that event
     if (this.#eos !== undefined && this.currentEvent()?.record !== undefined) return undefined;
-    return this.#sender?.bufferFor(topic);
+    return this.#sender?.startRecord(topic);
   }
 
-  added(): Promise<void> {
-    return this.#sender!.added();
+  recordWritten(): Promise<void> {
+    return this.#sender!.recordWritten();
+  }
+
+  recordDropped(): void {
+    this.#sender!.recordDropped();
   }
 
   get appId(): string {

@@ -3,8 +3,8 @@
  * table changelogs) is queued here and goes to the broker in batches, one send per turn of the
  * event loop (or sooner when a batch is full). All sends of one batch share one promise, so a
  * send costs no promise; a topic's records of one batch are encoded into one RecordBuffer, so a
- * send costs no Buffer and no record object either (topics write into `bufferFor(topic)`, then
- * call `added()`).
+ * send costs no Buffer and no record object either (topics write into `startRecord(topic)`'s
+ * buffer, then call `recordWritten()`).
  */
 import type { Logger } from '../logging.js';
 import { RecordBuffer } from '../transport/record-buffer.js';
@@ -31,6 +31,9 @@ function deferred(): Deferred {
 
 const NO_METADATA = Object.freeze({ metadata: false });
 
+/** The largest buffer a topic's next batch starts with (it grows past it when it must). */
+const MAX_SIZE_HINT = 1 << 20;
+
 export interface SenderOptions {
   /** Records per batch (default 10,000). */
   readonly maxBatch?: number;
@@ -41,6 +44,10 @@ export interface SenderOptions {
 export class Sender {
   #pending = new Map<string, RecordBuffer>();
   #last: RecordBuffer | undefined;
+  /** A record is being written (between `startRecord` and `recordWritten`/`recordDropped`). */
+  #open = false;
+  /** Records enqueued while a record was open, added when it closes. */
+  #deferred: { topic: string; record: ProducerRecord }[] = [];
   /** Bytes and records of each topic's last batch: the next buffer is sized to them. */
   #sizeHints = new Map<string, { bytes: number; records: number }>();
   #count = 0;
@@ -71,10 +78,47 @@ export class Sender {
   }
 
   /**
-   * The buffer the next record to `topic` is written into; after writing it (`endRecord`), the
-   * writer calls `added()`. Nothing else may run between the two (a flush would take the buffer).
+   * Opens a record to `topic`: the buffer to write it into (`writeKey`, `writeValue`,
+   * `endRecord`), after which the writer calls `recordWritten()`, or, when its encoding failed,
+   * `dropRecord()` on the buffer and `recordDropped()` here. Undefined while another record is
+   * open: a codec that sends from inside its own encoding (the only code that can run then) must
+   * go through `enqueue`, whose records wait until the open one is written.
    */
-  bufferFor(topic: string): RecordBuffer {
+  startRecord(topic: string): RecordBuffer | undefined {
+    if (this.#open) return undefined;
+    this.#open = true;
+    return this.#bufferOf(topic);
+  }
+
+  /** Closes the record opened by `startRecord`; resolves when its batch is acknowledged. */
+  recordWritten(): Promise<void> {
+    this.#open = false;
+    const batch = (this.#batch ??= deferred());
+    this.#counted(1 + this.#takeDeferred());
+    return batch.promise;
+  }
+
+  /** Closes the record opened by `startRecord` without one (its encoding failed). */
+  recordDropped(): void {
+    this.#open = false;
+    const deferredCount = this.#takeDeferred();
+    if (deferredCount > 0) this.#counted(deferredCount);
+  }
+
+  /** Queues a record whose key and value are bytes already (copied into the topic's buffer). */
+  enqueue(topic: string, record: ProducerRecord): Promise<void> {
+    const batch = (this.#batch ??= deferred());
+    if (this.#open) {
+      // sent from inside an open record's encoding: added when that record is written, in this batch
+      this.#deferred.push({ topic, record });
+      return batch.promise;
+    }
+    this.#bufferOf(topic).addRecord(record);
+    this.#counted(1);
+    return batch.promise;
+  }
+
+  #bufferOf(topic: string): RecordBuffer {
     // Sends come in runs to one topic (an agent's yields): the last topic's buffer first.
     const last = this.#last;
     if (last !== undefined && last.topic === topic) return last;
@@ -87,17 +131,20 @@ export class Sender {
     return buffer;
   }
 
-  /** Queues a record whose key and value are bytes already (copied into the topic's buffer). */
-  enqueue(topic: string, record: ProducerRecord): Promise<void> {
-    this.bufferFor(topic).addRecord(record);
-    return this.added();
+  /** Adds the records deferred while a record was open; returns how many. */
+  #takeDeferred(): number {
+    const deferredRecords = this.#deferred;
+    if (deferredRecords.length === 0) return 0;
+    this.#deferred = [];
+    for (const { topic, record } of deferredRecords) this.#bufferOf(topic).addRecord(record);
+    return deferredRecords.length;
   }
 
-  /** Counts the record just written into a `bufferFor` buffer; resolves when its batch is acknowledged. */
-  added(): Promise<void> {
-    this.#unacked++;
-    const batch = (this.#batch ??= deferred());
-    if (++this.#count >= this.maxBatch) {
+  /** Counts `n` records added to the current batch, and sends it when full (else at the end of the turn). */
+  #counted(n: number): void {
+    this.#unacked += n;
+    this.#count += n;
+    if (this.#count >= this.maxBatch) {
       this.#flushInBackground();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -106,7 +153,6 @@ export class Sender {
         this.#flushInBackground();
       });
     }
-    return batch.promise;
   }
 
   /**
@@ -136,7 +182,9 @@ export class Sender {
       for (const buffer of this.#pending.values()) {
         if (buffer.count === 0) continue; // only dropped records (their encoding failed)
         buffers.push(buffer);
-        this.#sizeHints.set(buffer.topic, { bytes: buffer.used, records: buffer.count });
+        // the next batch's buffer is sized to this one, within bounds (one batch of big records
+        // must not size every later one)
+        this.#sizeHints.set(buffer.topic, { bytes: Math.min(buffer.used, MAX_SIZE_HINT), records: Math.min(buffer.count, this.maxBatch) });
       }
       const batch = this.#batch!;
       const size = this.#count;

@@ -34,13 +34,16 @@ export interface TopicHost {
   prepare<T>(topic: string, part: 'key' | 'value', codec: TopicBinding<unknown, unknown>['key'], use: WireUse): Promise<WireCodec<T>>;
   enqueue(topic: string, record: ProducerRecord): Promise<void>;
   /**
-   * The buffer a record to `topic` is written into now, or undefined when records must go through
-   * `enqueue` (the app is not started; exactly-once holds records per event). After writing one
-   * record into it, the topic calls `added()`, with nothing in between.
+   * Opens a record to `topic`: the buffer to write it into, or undefined when records must go
+   * through `enqueue` (the app is not started; exactly-once holds records per event; another
+   * record is open: a codec sending from inside its encoding). The topic then calls
+   * `recordWritten()`, or `recordDropped()` when its encoding failed.
    */
-  bufferFor(topic: string): RecordBuffer | undefined;
-  /** Queues the record just written into `bufferFor`'s buffer; resolves when the broker acknowledged it. */
-  added(): Promise<void>;
+  startRecord(topic: string): RecordBuffer | undefined;
+  /** Queues the record written into `startRecord`'s buffer; resolves when the broker acknowledged it. */
+  recordWritten(): Promise<void>;
+  /** Closes the record opened by `startRecord` without one. */
+  recordDropped(): void;
 }
 
 export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
@@ -133,7 +136,7 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
    * records itself (exactly-once), encoded into a producer record for it. Throws EncodeError.
    */
   write(key: TKey | null | undefined, value: TValue, headers: RecordHeaders | undefined, partition?: number, timestamp?: number): Promise<void> {
-    const buffer = this.host.bufferFor(this.name);
+    const buffer = this.host.startRecord(this.name);
     if (buffer === undefined) {
       const record = this.encodeRecord(key, value, headers);
       return this.host.enqueue(this.name, partition === undefined && timestamp === undefined ? record : { ...record, partition, timestamp });
@@ -143,6 +146,7 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
         buffer.writeKey(this.#key!, key);
       } catch (error) {
         buffer.dropRecord();
+        this.host.recordDropped();
         throw this.#encodeError('key', error);
       }
     }
@@ -151,11 +155,12 @@ export class Topic<TKey, TValue> implements SendTarget<TKey, TValue> {
         buffer.writeValue(this.#value!, value);
       } catch (error) {
         buffer.dropRecord();
+        this.host.recordDropped();
         throw this.#encodeError('value', error);
       }
     }
     buffer.endRecord(headers, partition, timestamp);
-    return this.host.added();
+    return this.host.recordWritten();
   }
 
   /** @internal Encodes a key and value into a producer record; throws EncodeError. */

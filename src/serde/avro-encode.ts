@@ -10,8 +10,6 @@
  */
 import type { Type } from 'avsc';
 
-const ABL_VIEW = process.env.ABL_VIEW !== undefined;
-const CACHED = new Map<number, Buffer>();
 const SLAB_SIZE = 64 * 1024;
 
 let slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
@@ -45,7 +43,6 @@ export function encodeAvro(type: Type, value: unknown, schemaId?: number): Buffe
   }
   // Keep the next value 8-byte aligned, as Node's pool does.
   used = (end + 7) & ~7;
-  if (ABL_VIEW) { const v = CACHED.get(end - start) ?? (CACHED.set(end - start, slab.subarray(start, end)), CACHED.get(end - start)!); return v; }
   return slab.subarray(start, end);
 }
 

@@ -137,9 +137,10 @@ export class RecordBuffer {
     if (encoder.encodeInto === undefined) return this.#copyIn(encoder.encode(value));
     let end = encoder.encodeInto(value, this.#bytes, this.#used);
     if (end < 0) {
-      this.#grow(-end);
+      // -end bytes were missing past the buffer's end
+      this.#grow(this.#bytes.length - end);
       end = encoder.encodeInto(value, this.#bytes, this.#used);
-      if (end < 0) throw new Error(`encodeInto asked for ${-end} more bytes after the buffer grew by what it asked`);
+      if (end < 0) throw new Error(`encodeInto still missed ${-end} bytes after the buffer grew by what it said was missing`);
     }
     this.#used = end;
     return end;
@@ -147,14 +148,14 @@ export class RecordBuffer {
 
   #copyIn(bytes: Buffer): number {
     const length = bytes.length;
-    if (this.#bytes.length - this.#used < length) this.#grow(length);
+    if (this.#bytes.length - this.#used < length) this.#grow(this.#used + length);
     this.#bytes.set(bytes, this.#used);
     return (this.#used += length);
   }
 
-  /** Room for at least `missing` more bytes past `used`. */
-  #grow(missing: number): void {
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.#bytes.length * 2, this.#used + missing));
+  /** A buffer of at least `size` bytes (at least twice the old one), holding what was written. */
+  #grow(size: number): void {
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#bytes.length * 2, size));
     this.#bytes.copy(grown, 0, 0, this.#used);
     this.#bytes = grown;
   }

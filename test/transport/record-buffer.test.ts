@@ -238,10 +238,10 @@ describe('Sender', () => {
     for (const producer of [taking, plain]) {
       const sender = new Sender(producer, silentLogger);
       void sender.enqueue('a', { key: null, value: Buffer.from('1') });
-      const buffer = sender.bufferFor('a');
+      const buffer = sender.startRecord('a')!;
       buffer.writeValue(codecs.string, '2');
       buffer.endRecord(undefined);
-      void sender.added();
+      void sender.recordWritten();
       void sender.enqueue('b', { key: Buffer.from('k'), value: Buffer.from('3'), partition: 0 });
       await sender.flush();
     }
@@ -257,9 +257,10 @@ describe('Sender', () => {
   it('sends nothing for a topic whose only record was dropped', async () => {
     const sent: TopicRecords[][] = [];
     const sender = new Sender({ sendBatch: async (batches: readonly TopicRecords[]) => (sent.push([...batches]), []) } as unknown as Producer, silentLogger);
-    const dropped = sender.bufferFor('never');
+    const dropped = sender.startRecord('never')!;
     dropped.writeKey(codecs.string, 'k');
     dropped.dropRecord();
+    sender.recordDropped();
     void sender.enqueue('t', { key: null, value: Buffer.from('x') });
     await sender.flush();
     expect(sent.map((batch) => batch.map((b) => b.topic))).toEqual([['t']]);
@@ -293,5 +294,106 @@ describe('Topic.send through the send buffer', () => {
       await app.stop();
       MemoryBroker.drop(url);
     }
+  });
+});
+
+describe('big values (review: any send over 2 KiB failed)', () => {
+  const big = 'y'.repeat(5000);
+  it('a fresh buffer takes one value larger than twice its room, for every codec', async () => {
+    const wire = registryWireFormat(new MemoryRegistry(`memory://rb-${randomUUID()}`));
+    const framed = await wire.prepare('blobs', 'value', codecs.avroSchema<string>('string'));
+    const encoders: [string, RecordEncoder<never>, unknown][] = [
+      ['string', codecs.string as never, big],
+      ['bytes', codecs.bytes as never, Buffer.from(big)],
+      ['avro string', codecs.avroSchema<string>('string') as never, big],
+      ['model', codecs.model(PageViews) as never, new PageViews({ url: big, views: 1 })],
+      ['registry-framed', framed as never, big],
+    ];
+    for (const [name, encoder, value] of encoders) {
+      const buffer = new RecordBuffer('t');
+      buffer.writeValue(encoder, value as never);
+      buffer.endRecord(undefined);
+      expect(buffer.toProducerRecords()[0]!.value, name).toEqual((encoder as RecordEncoder<unknown>).encode(value));
+    }
+  });
+
+  it('a half-full buffer takes a value larger than twice its size, keeping what it held', () => {
+    const buffer = new RecordBuffer('t');
+    buffer.writeValue(codecs.string, 'x'.repeat(600));
+    buffer.endRecord(undefined);
+    buffer.writeValue(codecs.string, big);
+    buffer.endRecord(undefined);
+    expect(buffer.toProducerRecords().map((r) => r.value!.toString())).toEqual(['x'.repeat(600), big]);
+  });
+
+  it('topic.send of a 5,000-byte value is sent, string and Avro', async () => {
+    const { App } = await import('../../src/app/index.js');
+    const { defineTopic } = await import('../../src/serde/index.js');
+    const url = `memory://rb-${randomUUID()}`;
+    const app = new App('big', { broker: url, logger: silentLogger, env: {} });
+    const plain = app.topic(defineTopic({ name: 'blobs', key: codecs.string, value: codecs.string, partitions: 1 }));
+    const avro = app.topic(defineTopic({ name: 'avro', key: codecs.string, value: codecs.avroSchema<string>('string'), partitions: 1 }));
+    await app.start();
+    try {
+      await plain.send({ key: 'k', value: big });
+      await avro.send({ key: 'k', value: big });
+      const broker = MemoryBroker.forUrl(url);
+      expect(broker.topic('blobs', 'test').logs[0]!.records.map((r) => r.value!.toString())).toEqual([big]);
+      expect(broker.topic('avro', 'test').logs[0]!.records.map((r) => r.value!.length)).toEqual([codecs.avroSchema<string>('string').encode(big).length]);
+    } finally {
+      await app.stop();
+      MemoryBroker.drop(url);
+    }
+  });
+});
+
+describe('a codec that sends while its record is being written (review: it corrupted the record)', () => {
+  it('keeps the outer record whole and sends the nested ones after it, in the same batch', async () => {
+    const { App } = await import('../../src/app/index.js');
+    const { defineTopic } = await import('../../src/serde/index.js');
+    const url = `memory://rb-${randomUUID()}`;
+    const app = new App('re', { broker: url, logger: silentLogger, env: {} });
+    let topic: { send(m: { key: string; value: string }): Promise<void> } | undefined;
+    let audit: { send(m: { key: string; value: string }): Promise<void> } | undefined;
+    const nested: Promise<void>[] = [];
+    const noisy: Codec<string> = {
+      name: 'noisy',
+      encode: (value: string) => {
+        if (value === 'outer') {
+          nested.push(topic!.send({ key: 'inner-key', value: 'inner' }), audit!.send({ key: 'a', value: 'audited outer' }));
+        }
+        return Buffer.from(value);
+      },
+      decode: (bytes: Buffer) => bytes.toString(),
+    };
+    topic = app.topic(defineTopic({ name: 't', key: codecs.string, value: noisy, partitions: 1 }));
+    audit = app.topic(defineTopic({ name: 'audit', key: codecs.string, value: codecs.string, partitions: 1 }));
+    await app.start();
+    try {
+      await topic.send({ key: 'outer-key', value: 'outer' });
+      await Promise.all(nested);
+      const broker = MemoryBroker.forUrl(url);
+      const read = (name: string) => broker.topic(name, 'test').logs[0]!.records.map((r) => [r.key?.toString() ?? null, r.value?.toString()]);
+      expect(read('t')).toEqual([
+        ['outer-key', 'outer'],
+        ['inner-key', 'inner'],
+      ]);
+      expect(read('audit')).toEqual([['a', 'audited outer']]);
+    } finally {
+      await app.stop();
+      MemoryBroker.drop(url);
+    }
+  });
+});
+
+describe('the size hint', () => {
+  it('sizes the next buffer to the last batch, within 1 MiB', async () => {
+    const sender = new Sender({ sendBuffered: async () => {}, sendBatch: async () => [] } as unknown as Producer, silentLogger);
+    for (let i = 0; i < 3_000; i++) void sender.enqueue('t', { key: null, value: Buffer.alloc(1024) });
+    await sender.flush();
+    const next = sender.startRecord('t')!;
+    sender.recordDropped();
+    expect(next.bytes.length).toBeLessThanOrEqual((1 << 20) + (1 << 17));
+    expect(next.bytes.length).toBeGreaterThanOrEqual(1 << 20);
   });
 });

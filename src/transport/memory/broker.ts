@@ -31,6 +31,9 @@ const FIRST_CHUNK = 4096;
 const OWN_CHUNK = CHUNK_SLOT >> 3;
 /** A RecordBuffer at least this big (and mostly full) is kept as storage as it is, not copied. */
 const ADOPT_MIN = 16 * 1024;
+/** `appendBuffer`'s bases: a log that will keep the buffer but has not yet; every log copies. */
+const NOT_KEPT_YET = -1;
+const COPIED = -2;
 
 const EMPTY_HEADERS: RecordHeaders = Object.freeze({});
 
@@ -173,8 +176,8 @@ export class PartitionLog {
 
   /**
    * Appends one record of a RecordBuffer whose bytes are `bytes`: key and value are the ranges
-   * given (start -1: null). `base` is where this log keeps `bytes` as they are (`adopt`), or -1 to
-   * copy the ranges in. Returns the record's offset.
+   * given (start -1: null). `base` is where this log keeps `bytes` as they are (`adopt`), or
+   * negative to copy the ranges in. Returns the record's offset.
    */
   appendRange(bytes: Buffer, base: number, keyStart: number, keyEnd: number, valueStart: number, valueEnd: number, headers: RecordHeaders, timestamp: number): number {
     const store = this.#bytes;
@@ -340,14 +343,14 @@ export class MemoryTopic {
 
   partitionFor(record: ProducerRecord): number {
     const key = record.key;
-    return key === null ? this.partitionOf(record.partition, null, -1, -1) : this.partitionOf(record.partition, key, 0, key.length);
+    return key === null ? this.partitionOfRange(record.partition, null, -1, -1) : this.partitionOfRange(record.partition, key, 0, key.length);
   }
 
   /**
    * A record's partition: the one it names (checked), else its key's (the bytes `key[keyStart,
    * keyEnd)`; keyStart -1: no key) by Kafka's partitioner, else the next in round robin.
    */
-  partitionOf(explicit: number | undefined, key: Buffer | null, keyStart: number, keyEnd: number): number {
+  partitionOfRange(explicit: number | undefined, key: Buffer | null, keyStart: number, keyEnd: number): number {
     if (explicit !== undefined) {
       if (!Number.isInteger(explicit) || explicit < 0 || explicit >= this.logs.length) {
         throw new TransportError('send', `partition ${explicit} does not exist (the topic has ${this.logs.length})`, {
@@ -551,18 +554,18 @@ export class MemoryBroker {
     const bytes = buffer.bytes;
     const used = buffer.used;
     const keep = used >= ADOPT_MIN && used < CHUNK_SLOT && used * 4 >= bytes.length * 3;
-    // where each log keeps the buffer (-1: not yet; -2: copy instead)
-    const bases = new Array<number>(logs.length).fill(keep ? -1 : -2);
+    // where each log keeps the buffer: a position, NOT_KEPT_YET, or COPIED (each record copied in)
+    const bases = new Array<number>(logs.length).fill(keep ? NOT_KEPT_YET : COPIED);
     for (let i = 0; i < buffer.count; i++) {
       const keyStart = buffer.keyStart(i);
       const keyEnd = buffer.keyEnd(i);
-      const partition = topic.partitionOf(buffer.partitionAt(i), bytes, keyStart, keyEnd);
+      const partition = topic.partitionOfRange(buffer.partitionAt(i), bytes, keyStart, keyEnd);
       const log = logs[partition]!;
       let base = bases[partition]!;
-      if (base === -1) bases[partition] = base = log.adopt(bytes);
+      if (base === NOT_KEPT_YET) bases[partition] = base = log.adopt(bytes);
       const recordHeaders = buffer.headersAt(i);
       const headers = recordHeaders === undefined ? EMPTY_HEADERS : normalizeHeaders(recordHeaders);
-      log.appendRange(bytes, base < 0 ? -1 : base, keyStart, keyEnd, buffer.valueStart(i), buffer.valueEnd(i), headers, buffer.timestampAt(i) ?? now);
+      log.appendRange(bytes, base, keyStart, keyEnd, buffer.valueStart(i), buffer.valueEnd(i), headers, buffer.timestampAt(i) ?? now);
     }
     this.#notify(logs, before);
   }
