@@ -53,8 +53,12 @@ interface PartitionState {
   /** The event that wrote last on this partition (its undo scope is open in the store). */
   topic: string | undefined;
   offset: string | undefined;
-  /** Per source topic, the offset of the last event that wrote here and is not in the changelog yet. */
-  readonly written: Map<string, string>;
+  /**
+   * Per source topic, the highest offset of an event that wrote here and is not claimed by the
+   * changelog yet (see commitNow). The highest, not the last: with agent concurrency, events of
+   * one partition finish out of order.
+   */
+  readonly written: Map<string, bigint>;
   /** Positions recorded with the last commit (or restored): see PartitionCheckpoint.sources. */
   sources: Record<string, string>;
   /** Replayed events below these offsets are in the state already: their writes are skipped. */
@@ -373,7 +377,10 @@ export class TableState<TKey, TValue> implements AppComponent {
     if (state.offset !== event.offset || state.topic !== event.topic) {
       state.topic = event.topic;
       state.offset = event.offset;
-      state.written.set(event.topic, event.offset);
+      // channel events (offset -1) have no position to claim
+      const offset = BigInt(event.offset);
+      const highest = state.written.get(event.topic);
+      if (offset >= 0n && (highest === undefined || offset > highest)) state.written.set(event.topic, offset);
       this.store.mark(partition);
     }
     return partition;
@@ -387,9 +394,20 @@ export class TableState<TKey, TValue> implements AppComponent {
       this.skippedReplays++;
       return true;
     }
-    guard.delete(event.topic);
-    if (guard.size === 0) state.guard = undefined;
+    // The guard stays up until a commit passes it (retireGuard): with agent concurrency a later
+    // event may be handled before an earlier replayed one, which must still be skipped.
     return false;
+  }
+
+  /** Drops the replay guards that the committed positions passed: no replay below them is left. */
+  private retireGuard(state: PartitionState, partition: number, committing: ReadonlyMap<string, bigint>): void {
+    const guard = state.guard;
+    if (guard === undefined) return;
+    for (const [topic, below] of guard) {
+      const next = committing.get(`${topic}\u0000${partition}`);
+      if (next !== undefined && next >= below) guard.delete(topic);
+    }
+    if (guard.size === 0) state.guard = undefined;
   }
 
   streamTime(partition: number): number | undefined {
@@ -421,6 +439,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       const next = committing.get(`${state.topic}\u0000${partition}`);
       return next === undefined ? offsets !== undefined : BigInt(state.offset) >= next;
     };
+    for (const [partition, state] of this.parts) if (only === undefined || partition === only) this.retireGuard(state, partition, committing);
     const taken = store.takeChanges({ partition: only, excludeMarked: inProgress, rollBackMarked: final });
     if (taken.length === 0) return;
     const records: ProducerRecord[] = [];
@@ -428,12 +447,19 @@ export class TableState<TKey, TValue> implements AppComponent {
     for (const batch of taken) {
       if (batch.writes.length === 0) continue;
       const state = this.parts.get(batch.partition)!;
-      const excluded = inProgress(batch.partition);
+      // What the changelog claims (the replay guard after a crash) is the position being
+      // committed: every event below it is done, and its writes are in this batch or an earlier
+      // one (the undo scope left out belongs to an event at or past it). Not the offset of the
+      // event that wrote last: with agent concurrency that may be an earlier event finishing
+      // late, or a later one while an earlier is still writing. Events at or past the position
+      // may have sent writes already; they are handled again after a crash (at-least-once).
       const sources: Record<string, string> = { ...state.sources };
-      for (const [topic, offset] of state.written) {
-        const position = excluded && topic === state.topic ? BigInt(offset) : BigInt(offset) + 1n;
+      for (const [topic, highest] of state.written) {
+        const position = committing.get(`${topic}\u0000${batch.partition}`);
+        if (position === undefined) continue;
         const previous = sources[topic];
         if (previous === undefined || BigInt(previous) < position) sources[topic] = position.toString();
+        if (position > highest) state.written.delete(topic); // every write of the topic is claimed
       }
       const headers: Record<string, string> = { [SOURCES_HEADER]: JSON.stringify(sources) };
       if (state.streamTime !== undefined) headers[STREAM_TIME_HEADER] = String(state.streamTime);
@@ -445,9 +471,6 @@ export class TableState<TKey, TValue> implements AppComponent {
       }
       records.push({ key: writes[last]!.key, value: writes[last]!.value, partition: batch.partition, headers });
       pending.push({ batch, sources, streamTime: state.streamTime });
-      for (const topic of [...state.written.keys()]) {
-        if (!(excluded && topic === state.topic)) state.written.delete(topic);
-      }
     }
     if (records.length === 0) return;
     const metadata = await this.producer!.send(this.changelogTopic, records);
