@@ -166,9 +166,9 @@ export class TableState<TKey, TValue> implements AppComponent {
   /** Topics the table writes besides its changelog (a windowed table's final results). */
   readonly outputTopics: TopicSpec[] = [];
 
+  /** Not the changelog: `start` (or the first assignment) creates or checks it, naming the table. */
   topics(): readonly TopicSpec[] {
-    const partitions = this.partitions;
-    return partitions === undefined ? [...this.outputTopics] : [this.changelogSpec(partitions), ...this.outputTopics];
+    return [...this.outputTopics];
   }
 
   private changelogSpec(partitions: number): TopicSpec {
@@ -191,12 +191,15 @@ export class TableState<TKey, TValue> implements AppComponent {
     if (partitions !== undefined) await this.ensureChangelog(partitions, this.source);
   }
 
-  /** Creates the changelog if missing, and fails if it exists with another partition count. */
+  /**
+   * Creates the changelog if missing. One that exists is checked: another partition count than
+   * the source's is a TablePartitionsError, and the driver's createTopics refuses any cleanup
+   * policy but `compact` (retention would delete table state) and logs a lower replication.
+   */
   private async ensureChangelog(partitions: number, source: string | undefined): Promise<void> {
     const admin = this.internals.transport.admin();
     const existing = await admin.listTopics();
-    if (!existing.includes(this.changelogTopic)) await admin.createTopics([this.changelogSpec(partitions)]);
-    const [described] = await admin.describeTopics([this.changelogTopic]);
+    const [described] = existing.includes(this.changelogTopic) ? await admin.describeTopics([this.changelogTopic]) : [];
     if (described !== undefined && described.partitions !== partitions) {
       throw new TablePartitionsError({
         table: this.table,
@@ -206,6 +209,7 @@ export class TableState<TKey, TValue> implements AppComponent {
         sourcePartitions: partitions,
       });
     }
+    await admin.createTopics([this.changelogSpec(partitions)]);
     this.partitionCount = partitions;
   }
 
@@ -615,9 +619,9 @@ export class TableState<TKey, TValue> implements AppComponent {
   private async startGlobal(): Promise<void> {
     const admin = this.internals.transport.admin();
     const known = await admin.listTopics();
-    if (!known.includes(this.changelogTopic)) {
-      await admin.createTopics([this.changelogSpec(this.partitions ?? 1)]);
-    }
+    // A global table takes an existing changelog's partition count; its cleanup policy is checked.
+    const [existing] = known.includes(this.changelogTopic) ? await admin.describeTopics([this.changelogTopic]) : [];
+    await admin.createTopics([this.changelogSpec(this.settings.partitions ?? existing?.partitions ?? this.partitions ?? 1)]);
     const [described] = await admin.describeTopics([this.changelogTopic]);
     const count = described!.partitions;
     this.partitionCount = count;

@@ -1,9 +1,12 @@
 /** The Admin of the kafka:// driver: topics created with their settings, and checked when they exist. */
 import kafkajs, { type Admin as KafkajsAdmin, type ITopicConfig } from 'kafkajs';
-import { TopicMismatchError, TransportError } from '../../errors.js';
+import { TransportError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logging.js';
+import { checkExistingTopic } from '../topic-check.js';
 import type { Admin, PartitionOffsets, TopicDescription, TopicPartitionOffset, TopicSpec } from '../types.js';
 import { isSettlingMetadataError, toTransportError } from './errors.js';
+
+export { checkTopic } from '../topic-check.js';
 
 // kafkajs is CommonJS; not every export of it is visible to ESM as a named import.
 const { ConfigResourceTypes } = kafkajs;
@@ -68,18 +71,19 @@ export class KafkaAdmin implements Admin {
   /**
    * Creates the missing topics (replication defaults to the cluster size, at most 3), then checks
    * every declared topic that already existed: a different partition count or cleanup policy is a
-   * TopicMismatchError, never silently accepted.
+   * TopicMismatchError, never silently accepted; fewer replicas than requested is logged.
    */
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
+    const brokerCount = await this.#call('createTopics', async (admin) => (await admin.describeCluster()).brokers.length);
+    const replication = (spec: TopicSpec) => spec.replicationFactor ?? Math.min(3, brokerCount);
     if (missing.length > 0) {
-      const brokerCount = await this.#call('createTopics', async (admin) => (await admin.describeCluster()).brokers.length);
       const requests: ITopicConfig[] = missing.map((spec) => ({
         topic: spec.topic,
         numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor ?? Math.min(3, brokerCount),
+        replicationFactor: replication(spec),
         configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
       }));
       try {
@@ -100,7 +104,7 @@ export class KafkaAdmin implements Admin {
     const declaredExisting = topics.filter((t) => existing.has(t.topic));
     if (declaredExisting.length > 0) {
       const described = await this.describeTopics(declaredExisting.map((t) => t.topic));
-      for (const spec of declaredExisting) checkTopic(spec, described.find((d) => d.topic === spec.topic)!);
+      for (const spec of declaredExisting) checkExistingTopic(spec, described.find((d) => d.topic === spec.topic)!, replication(spec), this.logger);
     }
   }
 
@@ -187,34 +191,4 @@ export class KafkaAdmin implements Admin {
     if (topics.length === 0) return;
     await this.#call('deleteTopics', (admin) => admin.deleteTopics({ topics: [...topics], timeout: 30_000 }), topics.join(', '));
   }
-}
-
-/** The settings whose mismatch changes what the app computes; others (retention ...) are the operator's. */
-export function checkTopic(spec: TopicSpec, actual: TopicDescription): void {
-  if (actual.partitions !== spec.partitions) {
-    throw new TopicMismatchError(
-      spec.topic,
-      'partitions',
-      String(spec.partitions),
-      String(actual.partitions),
-      actual.partitions < spec.partitions
-        ? `Declare partitions: ${actual.partitions}, or add partitions on the broker (kafka-topics.sh --alter --partitions ${spec.partitions}); adding partitions moves keys, so tables keyed by them must be rebuilt.`
-        : `Declare partitions: ${actual.partitions} (Kafka cannot remove partitions), or use a new topic.`,
-    );
-  }
-  const declared = spec.config?.['cleanup.policy'];
-  const policy = actual.config['cleanup.policy'] ?? 'delete';
-  if (declared !== undefined && normalizePolicy(declared) !== normalizePolicy(policy)) {
-    throw new TopicMismatchError(
-      spec.topic,
-      'cleanup.policy',
-      declared,
-      policy,
-      `Change the topic (kafka-configs.sh --alter --entity-type topics --entity-name ${spec.topic} --add-config cleanup.policy=${declared}) or the declaration.`,
-    );
-  }
-}
-
-function normalizePolicy(policy: string): string {
-  return policy.split(',').map((p) => p.trim()).sort().join(',');
 }

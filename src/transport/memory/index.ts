@@ -23,6 +23,8 @@ import type {
   Transaction,
   Transport,
 } from '../types.js';
+import { silentLogger, type Logger } from '../../logging.js';
+import { checkExistingTopic } from '../topic-check.js';
 import { MemoryBroker, type GroupMember, type MemoryGroup, type PartitionLog } from './broker.js';
 import type { RecordBuffer } from '../record-buffer.js';
 
@@ -44,6 +46,7 @@ export class MemoryTransport implements Transport {
   constructor(
     readonly url: string = 'memory://',
     broker?: MemoryBroker,
+    readonly logger: Logger = silentLogger,
   ) {
     this.broker = broker ?? MemoryBroker.forUrl(url);
   }
@@ -53,7 +56,7 @@ export class MemoryTransport implements Transport {
   }
 
   admin(): Admin {
-    return new MemoryAdmin(this.broker);
+    return new MemoryAdmin(this.broker, this.logger);
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -88,10 +91,17 @@ export class MemoryTransport implements Transport {
 }
 
 class MemoryAdmin implements Admin {
-  constructor(readonly broker: MemoryBroker) {}
+  constructor(
+    readonly broker: MemoryBroker,
+    readonly logger: Logger,
+  ) {}
 
+  /** Creates the missing topics; an existing one is checked as the kafka:// driver checks it. */
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
-    for (const spec of topics) this.broker.createTopic(spec);
+    for (const spec of topics) {
+      if (this.broker.topics.has(spec.topic)) checkExistingTopic(spec, this.broker.describe(spec.topic), spec.replicationFactor ?? 1, this.logger);
+      else this.broker.createTopic(spec);
+    }
   }
 
   async describeTopics(topics: readonly string[]): Promise<readonly TopicDescription[]> {
