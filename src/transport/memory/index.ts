@@ -25,7 +25,8 @@ import type {
 } from '../types.js';
 import { silentLogger, type Logger } from '../../logging.js';
 import { checkExistingTopic } from '../topic-check.js';
-import { MemoryBroker, type GroupMember, type MemoryGroup, type PartitionLog } from './broker.js';
+import { liveBatches, maybeCompact, readLiveForConsumer } from './compaction.js';
+import { MemoryBroker, type GroupMember, type MemoryGroup, type MemoryTopic, type PartitionLog } from './broker.js';
 import type { RecordBuffer } from '../record-buffer.js';
 
 export { MemoryBroker } from './broker.js';
@@ -72,14 +73,15 @@ export class MemoryTransport implements Transport {
   }
 
   async *readPartition(topic: string, partition: number, options: PartitionReadOptions = {}): AsyncIterable<readonly ConsumerRecord[]> {
-    const log = this.broker.topic(topic, 'readPartition').logs[partition];
+    const memoryTopic = this.broker.topic(topic, 'readPartition');
+    const log = memoryTopic.logs[partition];
     if (log === undefined) throw new TransportError('readPartition', 'the partition does not exist', { topic, partition });
+    maybeCompact(memoryTopic, log);
     const where = { topic, partition };
     const until = options.until === undefined ? log.end : Math.min(log.end, parseOffset(options.until, 'readPartition', where));
     const size = options.maxBatchSize ?? 1000;
-    for (let at = options.from === undefined ? 0 : parseOffset(options.from, 'readPartition', where); at < until; at += size) {
-      yield log.read(at, Math.min(until, at + size));
-    }
+    // a compacted log has gaps: only the records it still holds
+    for (const records of liveBatches(log, options.from === undefined ? 0 : parseOffset(options.from, 'readPartition', where), until, size)) yield records;
   }
 
   async close(): Promise<void> {
@@ -215,6 +217,7 @@ class MemoryProducer implements Producer {
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
+  readonly memoryTopic: MemoryTopic;
   readonly log: PartitionLog;
   position: number;
   ready: boolean;
@@ -278,11 +281,13 @@ class MemoryConsumer implements Consumer, GroupMember {
   async assign(partitions: readonly TopicPartition[]): Promise<void> {
     const added: PartitionState[] = [];
     for (const { topic, partition } of partitions) {
-      const log = this.broker.ensureTopic(topic).logs[partition]!;
+      const memoryTopic = this.broker.ensureTopic(topic);
+      const log = memoryTopic.logs[partition]!;
       const committed = this.#group.committedOffset(topic, partition);
       const state: PartitionState = {
         topic,
         partition,
+        memoryTopic,
         log,
         position: committed ?? (this.options.fromBeginning === false ? log.end : 0),
         ready: false,
@@ -336,7 +341,9 @@ class MemoryConsumer implements Consumer, GroupMember {
       const from = state.position;
       const to = Math.min(end, from + this.#maxBatch);
       state.position = to;
-      const records = state.log.readForConsumer(from, to);
+      maybeCompact(state.memoryTopic, state.log);
+      const records = readLiveForConsumer(state.log, from, to);
+      if (records.length === 0) continue; // compacted away
       let result: Promise<void> | void;
       try {
         result = this.#handlers!.onBatch({ topic: state.topic, partition: state.partition, records, highWatermark: String(end) });
