@@ -23,8 +23,15 @@ export class MephistoError extends Error {
   }
 }
 
-const brand = (name: string) => (error: unknown): boolean =>
-  error instanceof Error && (error as { name?: unknown }).name === name;
+/** By class name, also of a subclass (a TopicMismatchError is a ConfigError), across package copies. */
+const brand = (name: string) => (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  if ((error as { name?: unknown }).name === name) return true;
+  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === name) return true;
+  }
+  return false;
+};
 
 export const isMephistoError = (error: unknown): error is MephistoError =>
   error instanceof MephistoError;
@@ -35,8 +42,9 @@ export const isMephistoError = (error: unknown): error is MephistoError =>
 /** A setting or argument is wrong: the message names the setting and the accepted values. */
 export class ConfigError extends MephistoError {
   readonly setting: string;
-  constructor(setting: string, message: string, options: MephistoErrorOptions = {}) {
-    super(`${setting}: ${message}`, { ...options, code: 'CONFIG' });
+  /** `whole`: the message is complete as given (a subclass names the setting its own way). */
+  constructor(setting: string, message: string, options: MephistoErrorOptions & { readonly code?: string; readonly whole?: boolean } = {}) {
+    super(options.whole === true ? message : `${setting}: ${message}`, { cause: options.cause, code: options.code ?? 'CONFIG' });
     this.setting = setting;
   }
 }
@@ -235,8 +243,8 @@ export class StoreLockedError extends MephistoError {
 }
 export const isStoreLockedError = brand('StoreLockedError') as (e: unknown) => e is StoreLockedError;
 
-/** A table's changelog and its source topic disagree on their partition count. */
-export class TablePartitionsError extends MephistoError {
+/** A table's changelog and its source topic disagree on their partition count (setting `partitions`). */
+export class TablePartitionsError extends ConfigError {
   readonly table: string;
   readonly changelog: string;
   readonly changelogPartitions: number;
@@ -247,11 +255,12 @@ export class TablePartitionsError extends MephistoError {
     options: MephistoErrorOptions = {},
   ) {
     super(
+      'partitions',
       `Table ${where.table}: changelog topic ${where.changelog} has ${where.changelogPartitions} partitions but its ` +
         `source topic ${where.source} has ${where.sourcePartitions}; a key's state must live on the partition its events ` +
         'arrive on. Give the table the source topic\'s partition count (recreate the changelog), repartition the source, ' +
         'or set the table option `source` to the one topic it follows.',
-      { ...options, code: 'TABLE_PARTITIONS' },
+      { ...options, code: 'TABLE_PARTITIONS', whole: true },
     );
     this.table = where.table;
     this.changelog = where.changelog;
@@ -299,21 +308,23 @@ export class TransportError extends MephistoError {
 export const isTransportError = brand('TransportError') as (e: unknown) => e is TransportError;
 
 /**
- * A topic the app declares exists on the broker with different settings (partition count, cleanup
- * policy). Not fixed silently: a changed partition count moves keys to other partitions, and a
- * changelog that is not compacted loses table state.
+ * A topic the app declares (or an internal one: changelog, repartition) exists on the broker with
+ * different settings (partition count, cleanup policy). A ConfigError: not fixed silently, since a
+ * changed partition count moves keys to other partitions, and a changelog that is not compacted
+ * loses table state to retention.
  */
-export class TopicMismatchError extends MephistoError {
+export class TopicMismatchError extends ConfigError {
   readonly topic: string;
-  readonly setting: string;
+  /** What the app expects. */
   readonly declared: string;
+  /** What the broker has. */
   readonly actual: string;
   constructor(topic: string, setting: string, declared: string, actual: string, advice: string) {
-    super(`Topic ${topic} exists with ${setting}=${actual}, but the app declares ${setting}=${declared}. ${advice}`, {
+    super(setting, `Topic ${topic} exists with ${setting}=${actual}, but the app declares ${setting}=${declared}. ${advice}`, {
       code: 'TOPIC_MISMATCH',
+      whole: true,
     });
     this.topic = topic;
-    this.setting = setting;
     this.declared = declared;
     this.actual = actual;
   }

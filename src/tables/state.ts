@@ -53,8 +53,12 @@ interface PartitionState {
   /** The event that wrote last on this partition (its undo scope is open in the store). */
   topic: string | undefined;
   offset: string | undefined;
-  /** Per source topic, the offset of the last event that wrote here and is not in the changelog yet. */
-  readonly written: Map<string, string>;
+  /**
+   * Per source topic, the highest offset of an event that wrote here and is not claimed by the
+   * changelog yet (see commitNow). The highest, not the last: with agent concurrency, events of
+   * one partition finish out of order.
+   */
+  readonly written: Map<string, bigint>;
   /** Positions recorded with the last commit (or restored): see PartitionCheckpoint.sources. */
   sources: Record<string, string>;
   /** Replayed events below these offsets are in the state already: their writes are skipped. */
@@ -162,9 +166,9 @@ export class TableState<TKey, TValue> implements AppComponent {
   /** Topics the table writes besides its changelog (a windowed table's final results). */
   readonly outputTopics: TopicSpec[] = [];
 
+  /** Not the changelog: `start` (or the first assignment) creates or checks it, naming the table. */
   topics(): readonly TopicSpec[] {
-    const partitions = this.partitions;
-    return partitions === undefined ? [...this.outputTopics] : [this.changelogSpec(partitions), ...this.outputTopics];
+    return [...this.outputTopics];
   }
 
   private changelogSpec(partitions: number): TopicSpec {
@@ -187,12 +191,15 @@ export class TableState<TKey, TValue> implements AppComponent {
     if (partitions !== undefined) await this.ensureChangelog(partitions, this.source);
   }
 
-  /** Creates the changelog if missing, and fails if it exists with another partition count. */
+  /**
+   * Creates the changelog if missing. One that exists is checked: another partition count than
+   * the source's is a TablePartitionsError, and the driver's createTopics refuses any cleanup
+   * policy but `compact` (retention would delete table state) and logs a lower replication.
+   */
   private async ensureChangelog(partitions: number, source: string | undefined): Promise<void> {
     const admin = this.internals.transport.admin();
     const existing = await admin.listTopics();
-    if (!existing.includes(this.changelogTopic)) await admin.createTopics([this.changelogSpec(partitions)]);
-    const [described] = await admin.describeTopics([this.changelogTopic]);
+    const [described] = existing.includes(this.changelogTopic) ? await admin.describeTopics([this.changelogTopic]) : [];
     if (described !== undefined && described.partitions !== partitions) {
       throw new TablePartitionsError({
         table: this.table,
@@ -202,6 +209,7 @@ export class TableState<TKey, TValue> implements AppComponent {
         sourcePartitions: partitions,
       });
     }
+    await admin.createTopics([this.changelogSpec(partitions)]);
     this.partitionCount = partitions;
   }
 
@@ -373,9 +381,10 @@ export class TableState<TKey, TValue> implements AppComponent {
     if (state.offset !== event.offset || state.topic !== event.topic) {
       state.topic = event.topic;
       state.offset = event.offset;
-      // the highest offset that wrote (with concurrency > 1 events finish out of order)
+      // channel events (offset -1) have no position to claim
+      const offset = BigInt(event.offset);
       const highest = state.written.get(event.topic);
-      if (highest === undefined || BigInt(highest) < BigInt(event.offset)) state.written.set(event.topic, event.offset);
+      if (offset >= 0n && (highest === undefined || offset > highest)) state.written.set(event.topic, offset);
       this.store.mark(partition);
     }
     return partition;
@@ -389,9 +398,20 @@ export class TableState<TKey, TValue> implements AppComponent {
       this.skippedReplays++;
       return true;
     }
-    guard.delete(event.topic);
-    if (guard.size === 0) state.guard = undefined;
+    // The guard stays up until a commit passes it (retireGuard): with agent concurrency a later
+    // event may be handled before an earlier replayed one, which must still be skipped.
     return false;
+  }
+
+  /** Drops the replay guards that the committed positions passed: no replay below them is left. */
+  private retireGuard(state: PartitionState, partition: number, committing: ReadonlyMap<string, bigint>): void {
+    const guard = state.guard;
+    if (guard === undefined) return;
+    for (const [topic, below] of guard) {
+      const next = committing.get(`${topic}\u0000${partition}`);
+      if (next !== undefined && next >= below) guard.delete(topic);
+    }
+    if (guard.size === 0) state.guard = undefined;
   }
 
   streamTime(partition: number): number | undefined {
@@ -423,6 +443,7 @@ export class TableState<TKey, TValue> implements AppComponent {
       const next = committing.get(`${state.topic}\u0000${partition}`);
       return next === undefined ? offsets !== undefined : BigInt(state.offset) >= next;
     };
+    for (const [partition, state] of this.parts) if (only === undefined || partition === only) this.retireGuard(state, partition, committing);
     const taken = store.takeChanges({ partition: only, excludeMarked: inProgress, rollBackMarked: final });
     if (taken.length === 0) return;
     const records: ProducerRecord[] = [];
@@ -430,21 +451,19 @@ export class TableState<TKey, TValue> implements AppComponent {
     for (const batch of taken) {
       if (batch.writes.length === 0) continue;
       const state = this.parts.get(batch.partition)!;
+      // What the changelog claims (the replay guard after a crash) is the position being
+      // committed: every event below it is done, and its writes are in this batch or an earlier
+      // one (the undo scope left out belongs to an event at or past it). Not the offset of the
+      // event that wrote last: with agent concurrency that may be an earlier event finishing
+      // late, or a later one while an earlier is still writing. Events at or past the position
+      // may have sent writes already; they are handled again after a crash (at-least-once).
       const sources: Record<string, string> = { ...state.sources };
-      const covered: string[] = [];
-      for (const [topic, offset] of state.written) {
-        let position = BigInt(offset) + 1n;
-        if (offsets !== undefined) {
-          // Never past the runtime's commit point: events from there on may be unfinished (the
-          // last writer, or with concurrency > 1 an earlier event still awaiting), and a replay
-          // must not skip them as applied. Nothing done yet on the partition: no position.
-          const next = committing.get(`${topic}\u0000${batch.partition}`);
-          if (next === undefined) continue;
-          if (position > next) position = next;
-        }
-        if (position === BigInt(offset) + 1n) covered.push(topic);
+      for (const [topic, highest] of state.written) {
+        const position = committing.get(`${topic}\u0000${batch.partition}`);
+        if (position === undefined) continue;
         const previous = sources[topic];
         if (previous === undefined || BigInt(previous) < position) sources[topic] = position.toString();
+        if (position > highest) state.written.delete(topic); // every write of the topic is claimed
       }
       const headers: Record<string, string> = { [SOURCES_HEADER]: JSON.stringify(sources) };
       if (state.streamTime !== undefined) headers[STREAM_TIME_HEADER] = String(state.streamTime);
@@ -456,8 +475,6 @@ export class TableState<TKey, TValue> implements AppComponent {
       }
       records.push({ key: writes[last]!.key, value: writes[last]!.value, partition: batch.partition, headers });
       pending.push({ batch, sources, streamTime: state.streamTime });
-      // a position held back by the commit point is recorded by a later commit
-      for (const topic of covered) state.written.delete(topic);
     }
     if (records.length === 0) return;
     const metadata = await this.producer!.send(this.changelogTopic, records);
@@ -602,9 +619,9 @@ export class TableState<TKey, TValue> implements AppComponent {
   private async startGlobal(): Promise<void> {
     const admin = this.internals.transport.admin();
     const known = await admin.listTopics();
-    if (!known.includes(this.changelogTopic)) {
-      await admin.createTopics([this.changelogSpec(this.partitions ?? 1)]);
-    }
+    // A global table takes an existing changelog's partition count; its cleanup policy is checked.
+    const [existing] = known.includes(this.changelogTopic) ? await admin.describeTopics([this.changelogTopic]) : [];
+    await admin.createTopics([this.changelogSpec(this.settings.partitions ?? existing?.partitions ?? this.partitions ?? 1)]);
     const [described] = await admin.describeTopics([this.changelogTopic]);
     const count = described!.partitions;
     this.partitionCount = count;

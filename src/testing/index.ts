@@ -24,6 +24,7 @@ import type { Message, Topic } from '../app/topic.js';
 import { memoryLogger, type MemoryLogger } from '../logging.js';
 import type { RecordHeaders } from '../transport/types.js';
 import { MemoryBroker } from '../transport/memory/index.js';
+import { liveRecords } from '../transport/memory/compaction.js';
 
 export interface TestDriverOptions {
   /** Simulated time at start, in ms since the epoch. Default 0. */
@@ -131,7 +132,7 @@ export class TestDriver {
     const logs = this.broker.topics.get(topic.name)?.logs ?? [];
     const out: TestRecord<TKey, TValue>[] = [];
     for (const log of logs) {
-      for (const r of log.records) {
+      for (const r of liveRecords(log)) {
         out.push({
           key: r.key === null ? null : await wire.key.decode(r.key),
           value: (r.value === null ? null : await wire.value.decode(r.value)) as TValue,

@@ -12,7 +12,7 @@ export { MemoryBroker, MemoryTransport } from './memory/index.js';
 export { murmur2, partitionForKey } from './partitioner.js';
 export { RecordBuffer, type RecordEncoder } from './record-buffer.js';
 
-const factories = new Map<string, TransportFactory>([['memory', (url) => new MemoryTransport(url)]]);
+const factories = new Map<string, TransportFactory>([['memory', (url, options) => new MemoryTransport(url, undefined, options?.logger)]]);
 
 /** Makes `url`'s scheme open through `factory` (a driver calls this once, on import). */
 export function registerTransport(scheme: string, factory: TransportFactory): void {

@@ -1,11 +1,14 @@
 /**
- * How a declared topic is checked against the one a broker already has (every driver's
- * `createTopics` does it for the topics that existed).
+ * What a driver's `createTopics` checks on a topic that exists already, the same for every driver:
+ * the settings whose mismatch changes what the app computes are refused (TopicMismatchError, a
+ * ConfigError), a replication below the one asked for is logged; the rest (retention ...) is the
+ * operator's.
  */
 import { TopicMismatchError } from '../errors.js';
+import type { Logger } from '../logging.js';
 import type { TopicDescription, TopicSpec } from './types.js';
 
-/** The settings whose mismatch changes what the app computes; others (retention ...) are the operator's. */
+/** Refuses an existing topic whose partition count or (declared) cleanup policy differs from `spec`. */
 export function checkTopic(spec: TopicSpec, actual: TopicDescription): void {
   if (actual.partitions !== spec.partitions) {
     throw new TopicMismatchError(
@@ -31,12 +34,21 @@ export function checkTopic(spec: TopicSpec, actual: TopicDescription): void {
   }
 }
 
-function normalizePolicy(policy: string): string {
-  return policy.split(',').map((p) => p.trim()).sort().join(',');
+/**
+ * `checkTopic`, then a warning when the topic has fewer replicas than `requested` (the spec's,
+ * else what the driver would create it with): it works, but survives fewer broker failures.
+ */
+export function checkExistingTopic(spec: TopicSpec, actual: TopicDescription, requested: number, logger: Logger): void {
+  checkTopic(spec, actual);
+  if (actual.replicationFactor < requested) {
+    logger.warn(`Topic ${spec.topic} exists with replication factor ${actual.replicationFactor}, lower than the ${requested} requested; it survives fewer broker failures (kafka-reassign-partitions.sh can add replicas)`, {
+      topic: spec.topic,
+      replicationFactor: actual.replicationFactor,
+      requested,
+    });
+  }
 }
 
-/** A warning when the topic has fewer replicas than declared (durability is the operator's call, not a mismatch). */
-export function replicationShortfall(spec: TopicSpec, actual: TopicDescription): string | undefined {
-  if (spec.replicationFactor === undefined || actual.replicationFactor >= spec.replicationFactor) return undefined;
-  return `Topic ${spec.topic} has replication factor ${actual.replicationFactor}, fewer than the ${spec.replicationFactor} declared: it survives fewer broker failures than asked (kafka-reassign-partitions.sh can add replicas)`;
+function normalizePolicy(policy: string): string {
+  return policy.split(',').map((p) => p.trim()).sort().join(',');
 }

@@ -103,8 +103,10 @@ export interface PartitionOffsets {
 
 export interface Admin {
   /**
-   * Creates the topics that do not exist; existing topics are left as they are (no error). Resolves
-   * once the topics can be produced to and consumed from.
+   * Creates the topics that do not exist. An existing topic is checked (src/transport/topic-check.ts):
+   * another partition count or declared cleanup.policy rejects with a TopicMismatchError (a
+   * ConfigError), fewer replicas than requested is logged. Resolves once the topics can be
+   * produced to and consumed from.
    */
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
   /** Describes existing topics; rejects with a TransportError naming any topic that does not exist. */

@@ -4,19 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { MemoryTransport } from '../../src/transport/memory/index.js';
 import type { RecordBatch, TopicPartition } from '../../src/transport/types.js';
 import { partitionForKey } from '../../src/transport/partitioner.js';
-import { isTransportError } from '../../src/errors.js';
+import { isTopicMismatchError, isTransportError } from '../../src/errors.js';
 
 const fresh = () => new MemoryTransport(`memory://contract-${randomUUID()}`);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('memory transport', () => {
-  it('creates, describes and lists topics; an existing topic is checked, not changed', async () => {
+  it('creates, describes and lists topics; creating an existing topic checks it as kafka:// does', async () => {
     const t = fresh();
     const admin = t.admin();
     await admin.createTopics([{ topic: 'a', partitions: 3, config: { 'cleanup.policy': 'compact' } }]);
-    await admin.createTopics([{ topic: 'a', partitions: 3 }]); // the same: a no-op
-    await expect(admin.createTopics([{ topic: 'a', partitions: 5 }])).rejects.toThrow(/Topic a exists with partitions=3, but the app declares partitions=5/);
-    await expect(admin.createTopics([{ topic: 'a', partitions: 3, config: { 'cleanup.policy': 'delete' } }])).rejects.toThrow(/cleanup.policy=compact, but the app declares cleanup.policy=delete/);
+    await admin.createTopics([{ topic: 'a', partitions: 3 }]);
+    await expect(admin.createTopics([{ topic: 'a', partitions: 5 }])).rejects.toSatisfy(isTopicMismatchError);
+    await expect(admin.createTopics([{ topic: 'a', partitions: 3, config: { 'cleanup.policy': 'delete' } }])).rejects.toThrow(
+      /Topic a exists with cleanup\.policy=compact, but the app declares cleanup\.policy=delete/,
+    );
     expect(await admin.describeTopics(['a'])).toEqual([{ topic: 'a', partitions: 3, replicationFactor: 1, config: { 'cleanup.policy': 'compact' } }]);
     expect(await admin.listTopics()).toEqual(['a']);
     await expect(admin.describeTopics(['missing'])).rejects.toSatisfy(isTransportError);

@@ -290,9 +290,10 @@ describe('a table of click counts on a level store', () => {
     const { w } = await worker(url, 'memory://');
     await w.transport.admin().createTopics([{ topic: 'clicks-app-counts-changelog', partitions: 3, config: { 'cleanup.policy': 'compact' } }]);
     const error = await w.start(both).catch((e: unknown) => e);
-    // the app's topic check finds it first (as on Kafka), naming the topic and both counts
-    expect(isTopicMismatchError(error)).toBe(true);
-    expect((error as Error).message).toMatch(/Topic clicks-app-counts-changelog exists with partitions=3, but the app declares partitions=2/);
+    expect(isTablePartitionsError(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /Table counts: changelog topic clicks-app-counts-changelog has 3 partitions but its source topic clicks has 2/,
+    );
   });
 
   it('fails to start when its changelog exists with cleanup.policy=delete (retention would drop table state)', async () => {

@@ -2,9 +2,11 @@
 import kafkajs, { type Admin as KafkajsAdmin, type ITopicConfig } from 'kafkajs';
 import { TransportError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../logging.js';
+import { checkExistingTopic } from '../topic-check.js';
 import type { Admin, PartitionOffsets, TopicDescription, TopicPartitionOffset, TopicSpec } from '../types.js';
-import { checkTopic, replicationShortfall } from '../topic-check.js';
 import { isSettlingMetadataError, toTransportError } from './errors.js';
+
+export { checkTopic } from '../topic-check.js';
 
 // kafkajs is CommonJS; not every export of it is visible to ESM as a named import.
 const { ConfigResourceTypes } = kafkajs;
@@ -69,18 +71,19 @@ export class KafkaAdmin implements Admin {
   /**
    * Creates the missing topics (replication defaults to the cluster size, at most 3), then checks
    * every declared topic that already existed: a different partition count or cleanup policy is a
-   * TopicMismatchError, never silently accepted; fewer replicas than declared is a warning.
+   * TopicMismatchError, never silently accepted; fewer replicas than requested is logged.
    */
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
     const existing = new Set(await this.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
+    const brokerCount = await this.#call('createTopics', async (admin) => (await admin.describeCluster()).brokers.length);
+    const replication = (spec: TopicSpec) => spec.replicationFactor ?? Math.min(3, brokerCount);
     if (missing.length > 0) {
-      const brokerCount = await this.#call('createTopics', async (admin) => (await admin.describeCluster()).brokers.length);
       const requests: ITopicConfig[] = missing.map((spec) => ({
         topic: spec.topic,
         numPartitions: spec.partitions,
-        replicationFactor: spec.replicationFactor ?? Math.min(3, brokerCount),
+        replicationFactor: replication(spec),
         configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
       }));
       try {
@@ -101,12 +104,7 @@ export class KafkaAdmin implements Admin {
     const declaredExisting = topics.filter((t) => existing.has(t.topic));
     if (declaredExisting.length > 0) {
       const described = await this.describeTopics(declaredExisting.map((t) => t.topic));
-      for (const spec of declaredExisting) {
-        const actual = described.find((d) => d.topic === spec.topic)!;
-        checkTopic(spec, actual);
-        const shortfall = replicationShortfall(spec, actual);
-        if (shortfall !== undefined) this.logger.warn(shortfall, { topic: spec.topic });
-      }
+      for (const spec of declaredExisting) checkExistingTopic(spec, described.find((d) => d.topic === spec.topic)!, replication(spec), this.logger);
     }
   }
 
@@ -194,4 +192,3 @@ export class KafkaAdmin implements Admin {
     await this.#call('deleteTopics', (admin) => admin.deleteTopics({ topics: [...topics], timeout: 30_000 }), topics.join(', '));
   }
 }
-

@@ -7,6 +7,7 @@
 import { TransportError } from '../../errors.js';
 import { partitionForKey } from '../partitioner.js';
 import type { RecordBuffer } from '../record-buffer.js';
+import { compactLog, isCompacted, type CompactionOptions, type CompactionReport } from './compaction.js';
 import type {
   ConsumerRecord,
   ProducerRecord,
@@ -568,6 +569,15 @@ export class MemoryBroker {
       log.appendRange(bytes, base, keyStart, keyEnd, buffer.valueStart(i), buffer.valueEnd(i), headers, buffer.timestampAt(i) ?? now);
     }
     this.#notify(logs, before);
+  }
+
+  /**
+   * Compacts a topic now (every partition), or every topic with `cleanup.policy=compact` when no
+   * topic is named; see ./compaction.ts (passes also run by themselves as compacted logs grow).
+   */
+  compact(topicName?: string, options?: CompactionOptions): CompactionReport[] {
+    const topics = topicName === undefined ? [...this.topics.values()].filter((t) => isCompacted(t.config)) : [this.topic(topicName, 'compact')];
+    return topics.flatMap((topic) => topic.logs.map((log) => compactLog(topic, log, options)));
   }
 
   /** Wakes the consumers of the logs that grew past their `before` ends. */

@@ -23,8 +23,10 @@ import type {
   Transaction,
   Transport,
 } from '../types.js';
-import { checkTopic } from '../topic-check.js';
-import { MemoryBroker, type GroupMember, type MemoryGroup, type PartitionLog } from './broker.js';
+import { silentLogger, type Logger } from '../../logging.js';
+import { checkExistingTopic } from '../topic-check.js';
+import { liveBatches, maybeCompact, readLiveForConsumer } from './compaction.js';
+import { MemoryBroker, type GroupMember, type MemoryGroup, type MemoryTopic, type PartitionLog } from './broker.js';
 import type { RecordBuffer } from '../record-buffer.js';
 
 export { MemoryBroker } from './broker.js';
@@ -45,6 +47,7 @@ export class MemoryTransport implements Transport {
   constructor(
     readonly url: string = 'memory://',
     broker?: MemoryBroker,
+    readonly logger: Logger = silentLogger,
   ) {
     this.broker = broker ?? MemoryBroker.forUrl(url);
   }
@@ -54,7 +57,7 @@ export class MemoryTransport implements Transport {
   }
 
   admin(): Admin {
-    return new MemoryAdmin(this.broker);
+    return new MemoryAdmin(this.broker, this.logger);
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -70,14 +73,15 @@ export class MemoryTransport implements Transport {
   }
 
   async *readPartition(topic: string, partition: number, options: PartitionReadOptions = {}): AsyncIterable<readonly ConsumerRecord[]> {
-    const log = this.broker.topic(topic, 'readPartition').logs[partition];
+    const memoryTopic = this.broker.topic(topic, 'readPartition');
+    const log = memoryTopic.logs[partition];
     if (log === undefined) throw new TransportError('readPartition', 'the partition does not exist', { topic, partition });
+    maybeCompact(memoryTopic, log);
     const where = { topic, partition };
     const until = options.until === undefined ? log.end : Math.min(log.end, parseOffset(options.until, 'readPartition', where));
     const size = options.maxBatchSize ?? 1000;
-    for (let at = options.from === undefined ? 0 : parseOffset(options.from, 'readPartition', where); at < until; at += size) {
-      yield log.read(at, Math.min(until, at + size));
-    }
+    // a compacted log has gaps: only the records it still holds
+    for (const records of liveBatches(log, options.from === undefined ? 0 : parseOffset(options.from, 'readPartition', where), until, size)) yield records;
   }
 
   async close(): Promise<void> {
@@ -89,12 +93,15 @@ export class MemoryTransport implements Transport {
 }
 
 class MemoryAdmin implements Admin {
-  constructor(readonly broker: MemoryBroker) {}
+  constructor(
+    readonly broker: MemoryBroker,
+    readonly logger: Logger,
+  ) {}
 
+  /** Creates the missing topics; an existing one is checked as the kafka:// driver checks it. */
   async createTopics(topics: readonly TopicSpec[]): Promise<void> {
     for (const spec of topics) {
-      // an existing topic is checked as Kafka's driver checks it (partitions, cleanup policy)
-      if (this.broker.topics.has(spec.topic)) checkTopic(spec, this.broker.describe(spec.topic));
+      if (this.broker.topics.has(spec.topic)) checkExistingTopic(spec, this.broker.describe(spec.topic), spec.replicationFactor ?? 1, this.logger);
       else this.broker.createTopic(spec);
     }
   }
@@ -210,6 +217,7 @@ class MemoryProducer implements Producer {
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
+  readonly memoryTopic: MemoryTopic;
   readonly log: PartitionLog;
   position: number;
   ready: boolean;
@@ -273,11 +281,13 @@ class MemoryConsumer implements Consumer, GroupMember {
   async assign(partitions: readonly TopicPartition[]): Promise<void> {
     const added: PartitionState[] = [];
     for (const { topic, partition } of partitions) {
-      const log = this.broker.ensureTopic(topic).logs[partition]!;
+      const memoryTopic = this.broker.ensureTopic(topic);
+      const log = memoryTopic.logs[partition]!;
       const committed = this.#group.committedOffset(topic, partition);
       const state: PartitionState = {
         topic,
         partition,
+        memoryTopic,
         log,
         position: committed ?? (this.options.fromBeginning === false ? log.end : 0),
         ready: false,
@@ -331,7 +341,9 @@ class MemoryConsumer implements Consumer, GroupMember {
       const from = state.position;
       const to = Math.min(end, from + this.#maxBatch);
       state.position = to;
-      const records = state.log.readForConsumer(from, to);
+      maybeCompact(state.memoryTopic, state.log);
+      const records = readLiveForConsumer(state.log, from, to);
+      if (records.length === 0) continue; // compacted away
       let result: Promise<void> | void;
       try {
         result = this.#handlers!.onBatch({ topic: state.topic, partition: state.partition, records, highWatermark: String(end) });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfigError, isTopicMismatchError } from '../../../src/errors.js';
-import { checkTopic, replicationShortfall } from '../../../src/transport/topic-check.js';
+import { checkTopic } from '../../../src/transport/topic-check.js';
 import { kafkaSettings, parseKafkaUrl } from '../../../src/transport/kafka/config.js';
 import { toTransportError } from '../../../src/transport/kafka/errors.js';
 import { thrown } from '../../errors.js';
@@ -99,12 +99,6 @@ describe('declared topics against existing ones', () => {
     expect(isTopicMismatchError(error)).toBe(true);
     expect(error.message).toContain(what);
     expect(error.message).toContain(advice);
-  });
-
-  it('says when a topic has fewer replicas than declared (a warning, not a mismatch)', () => {
-    expect(replicationShortfall({ topic: 'orders', partitions: 4, replicationFactor: 5 }, existing)).toMatch(/orders has replication factor 3, fewer than the 5 declared/);
-    expect(replicationShortfall({ topic: 'orders', partitions: 4, replicationFactor: 3 }, existing)).toBeUndefined();
-    expect(replicationShortfall({ topic: 'orders', partitions: 4 }, existing)).toBeUndefined();
   });
 
   it('compares cleanup policies as sets', () => {
