@@ -197,7 +197,11 @@ export class Runtime implements AgentRuntime, AppInternals {
     }
     const topic = new Topic(binding, this);
     this.topics.set(binding.name, topic);
-    if (this.#state !== 'defining' && this.#state !== 'stopped') void topic.prepare();
+    if (this.#state !== 'defining' && this.#state !== 'stopped') {
+      // early, so that its first send need not wait; a failure here is the first send's to report
+      // (prepare is tried again then), not an unhandled rejection
+      topic.prepare().catch((error: unknown) => this.logger.warn(`Preparing topic ${topic.name} failed; its first send tries again`, { error }));
+    }
     return topic;
   }
 

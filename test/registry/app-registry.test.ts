@@ -255,3 +255,26 @@ describe('what an app registers', () => {
     expect(() => reader.encodeInto!({ user: 'a', path: '/', ms: 1, referrer: '' }, Buffer.alloc(64), 0)).toThrow(/prepared for reading only/);
   });
 });
+
+describe('a topic declared after start', () => {
+  it('whose schema the registry refuses: no unhandled rejection; its send rejects, naming the subject', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const registryUrl = `memory://late-${randomUUID()}`;
+      const registry = openRegistry(registryUrl);
+      await registry.register('late-value', { type: 'record', name: 'Late', namespace: 'test.registry', fields: [{ name: 'n', type: 'string' }] });
+      const app = new App('late', { broker: `memory://late-${randomUUID()}`, registry: registryUrl, logger: memoryLogger(), env: {} });
+      apps.push(app);
+      await app.start();
+      const late = app.topic(defineTopic({ name: 'late', key: codecs.string, value: codecs.avroSchema<{ n: number }>({ type: 'record', name: 'Late', namespace: 'test.registry', fields: [{ name: 'n', type: 'int' }] }), partitions: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await expect(late.send({ key: 'k', value: { n: 1 } })).rejects.toThrow(/late-value/);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
