@@ -262,7 +262,10 @@ export class TableState<TKey, TValue> implements AppComponent {
       // handles them again, and their writes must reach neither the changelog (the replay guard
       // would skip them there) nor the store: commit against the positions of that last commit,
       // rolling the unfinished event's writes back.
-      await this.commitNow(this.lastPositions, partition, true);
+      // in the chain of commits: a commit in flight (awaiting its changelog send) finishes first
+      const revoking = this.committing.then(() => this.commitNow(this.lastPositions, partition, true));
+      this.committing = revoking.catch(() => undefined);
+      await revoking;
       this.parts.delete(partition);
       this.partsByNumber[partition] = undefined;
       this.listener?.revoked(partition);
@@ -450,7 +453,9 @@ export class TableState<TKey, TValue> implements AppComponent {
     const pending: Array<{ batch: PartitionBatch; sources: Record<string, string>; streamTime: number | undefined }> = [];
     for (const batch of taken) {
       if (batch.writes.length === 0) continue;
-      const state = this.parts.get(batch.partition)!;
+      const state = this.parts.get(batch.partition);
+      // a partition revoked meanwhile: its revocation committed (or rolled back) what was its own
+      if (state === undefined) continue;
       // What the changelog claims (the replay guard after a crash) is the position being
       // committed: every event below it is done, and its writes are in this batch or an earlier
       // one (the undo scope left out belongs to an event at or past it). Not the offset of the
