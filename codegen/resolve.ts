@@ -229,12 +229,12 @@ class Resolver {
     switch (type) {
       case 'array': {
         if (json.items === undefined) this.#problems.add(location, 'an array needs "items"');
-        const attributes = otherAttributes(json, ARRAY_KEYS);
+        const attributes = this.attributes(json, ARRAY_KEYS, location);
         return { kind: 'array', items: this.type(json.items ?? 'null', namespace, at(location, 'items')), ...(attributes === undefined ? {} : { attributes }) };
       }
       case 'map': {
         if (json.values === undefined) this.#problems.add(location, 'a map needs "values"');
-        const attributes = otherAttributes(json, MAP_KEYS);
+        const attributes = this.attributes(json, MAP_KEYS, location);
         return { kind: 'map', values: this.type(json.values ?? 'null', namespace, at(location, 'values')), ...(attributes === undefined ? {} : { attributes }) };
       }
       case 'record':
@@ -267,7 +267,7 @@ class Resolver {
 
   primitive(name: PrimitiveName, json: JsonObject, location: Location): PrimitiveRef {
     const logicalType = json.logicalType;
-    const attributes = otherAttributes(json, PRIMITIVE_KEYS);
+    const attributes = this.attributes(json, PRIMITIVE_KEYS, location);
     if (typeof logicalType !== 'string') return { kind: 'primitive', name, ...(attributes === undefined ? {} : { attributes }) };
     const logical = ownLogical(logicalType, name, json);
     return {
@@ -311,12 +311,28 @@ class Resolver {
     else this.named.set(definition.fullName, original);
   }
 
+  /** The attributes of `json` not in `known`, in their order; undefined when there are none. */
+  attributes(json: JsonObject, known: ReadonlySet<string>, location: Location): Record<string, unknown> | undefined {
+    let other: Record<string, unknown> | undefined;
+    for (const [key, value] of Object.entries(json)) {
+      if (known.has(key) || value === undefined) continue;
+      const proto = protoPath(key, value);
+      if (proto !== undefined) {
+        // kept, it would be written as `"__proto__": ...` in an object literal: a prototype, not a key
+        this.#problems.add(at(location, ...proto), 'an attribute named "__proto__" cannot be kept in the generated schema (in JavaScript it sets an object\'s prototype); rename it');
+        continue;
+      }
+      (other ??= {})[key] = value;
+    }
+    return other;
+  }
+
   define(definition: Definition): void {
     const { json, location, fullName, namespace } = definition;
     const name = fullName.slice(fullName.lastIndexOf('.') + 1);
     const doc = typeof json.doc === 'string' ? json.doc : undefined;
     const aliases = this.aliases(json.aliases, namespace, at(location, 'aliases'));
-    const attributes = otherAttributes(json, NAMED_KEYS[json.type === 'enum' ? 'enum' : json.type === 'fixed' ? 'fixed' : 'record']);
+    const attributes = this.attributes(json, NAMED_KEYS[json.type === 'enum' ? 'enum' : json.type === 'fixed' ? 'fixed' : 'record'], location);
     const base = { fullName, name, namespace, aliases, location, ...(doc === undefined ? {} : { doc }), ...(attributes === undefined ? {} : { attributes }) };
     switch (json.type) {
       case 'enum': {
@@ -385,7 +401,7 @@ class Resolver {
       return undefined;
     }
     const type = this.type(json.type, namespace, at(location, 'type'));
-    const attributes = otherAttributes(json, FIELD_KEYS);
+    const attributes = this.attributes(json, FIELD_KEYS, location);
     const field: Field = {
       name,
       type,
@@ -453,11 +469,15 @@ const NAMED_KEYS: Readonly<Record<'record' | 'enum' | 'fixed', ReadonlySet<strin
   fixed: new Set(['type', 'name', 'namespace', 'doc', 'aliases', 'size', 'logicalType']),
 };
 
-/** The attributes of `json` not in `known`, in their order; undefined when there are none. */
-function otherAttributes(json: JsonObject, known: ReadonlySet<string>): Record<string, unknown> | undefined {
-  let other: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(json)) if (!known.has(key) && value !== undefined) (other ??= {})[key] = value;
-  return other;
+/** Where in `value` (an attribute named `key`) a key `__proto__` is, if anywhere. */
+function protoPath(key: string | number, value: unknown): (string | number)[] | undefined {
+  if (key === '__proto__') return [key];
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [inner, item] of Object.entries(value)) {
+    const path = protoPath(Array.isArray(value) ? Number(inner) : inner, item);
+    if (path !== undefined) return [key, ...path];
+  }
+  return undefined;
 }
 
 function ownLogical(logicalType: string, underlying: string, json: JsonObject): OwnLogical | undefined {

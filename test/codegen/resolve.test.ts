@@ -43,6 +43,14 @@ const cases: Case[] = [
       { file: 'two.avsc', path: '$.name', message: /duplicate full name a\.R: already defined in one\.avsc at \$/ },
     ],
   }],
+  ['an attribute named __proto__, at any depth (in the generated literal it would set a prototype)', {
+    // as JSON text: a JavaScript literal's __proto__ would set a prototype, not a key
+    given: [file('p.avsc', '{"type":"record","name":"a.P","fields":[{"name":"x","type":"int","x-meta":{"list":[{"__proto__":1}]}}],"__proto__":{"polluted":true}}')],
+    want: [
+      { file: 'p.avsc', path: '$.__proto__', message: /attribute named "__proto__" cannot be kept/ },
+      { file: 'p.avsc', path: '$.fields[0]["x-meta"].list[0].__proto__', message: /attribute named "__proto__" cannot be kept/ },
+    ],
+  }],
   ['invalid default', {
     given: [file('r.avsc', record('a.R', [{ name: 'n', type: 'int', default: 'x' }, { name: 'u', type: ['null', 'string'], default: 'y' }]))],
     want: [
