@@ -32,9 +32,9 @@ export interface Codec<T> {
    */
   decodeRange?(bytes: Buffer, start: number, end: number): T;
   /**
-   * Optional: writes what `encode` returns into `target` at `offset` and returns its end; when
-   * `target` has too little room, a negative number whose magnitude is at least the bytes missing.
-   * The send path encodes into its batch buffer with it, without a Buffer per value.
+   * Optional: `encode` into `target` at `offset`, with the contract of
+   * `RecordEncoder.encodeInto` (src/transport/record-buffer.ts); the send path encodes into its
+   * batch buffer with it, without a Buffer per value.
    */
   encodeInto?(value: T, target: Buffer, offset: number): number;
   /** Present when the bytes are Avro, so the registry layer can frame and resolve them. */
